@@ -1,0 +1,1 @@
+"""openror.app layer."""

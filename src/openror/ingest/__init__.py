@@ -1,0 +1,1 @@
+"""openror.ingest layer."""

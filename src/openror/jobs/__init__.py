@@ -1,0 +1,1 @@
+"""openror.jobs layer."""

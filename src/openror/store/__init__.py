@@ -1,0 +1,1 @@
+"""openror.store layer."""
