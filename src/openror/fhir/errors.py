@@ -64,6 +64,10 @@ class FhirError(Exception):
         issue_code = code or _DEFAULT_CODE[category]
         return cls(category, [Issue(issue_code, diagnostics, expression=(expression,) if expression else ())])
 
+    @classmethod
+    def of_structure(cls, diagnostics: str) -> FhirError:
+        return cls.of(Category.STRUCTURE, diagnostics)
+
 
 _DEFAULT_CODE: dict[Category, str] = {
     Category.STRUCTURE: "structure",

@@ -1,0 +1,341 @@
+"""The resource store: current versions, history, token index and the commit-time clock.
+
+The change-feed guarantee (docs/architecture.md): every write transaction takes the single
+``openror_clock`` row lock as its first write, stamps ``lastUpdated`` = max(clock + 1 µs, now)
+on everything it writes, and holds that lock until COMMIT. Stamps are therefore issued in commit
+order: when a reader sees a version stamped T, every version stamped below T is already committed
+and visible. A client polling ``lastUpdated >= greatest seen`` receives every committed version at
+least once; only versions carrying exactly the cursor value can repeat. (A ``now()`` taken before
+commit would not do: a slow transaction could commit an older stamp after a reader moved past it.)
+
+Preparation (parsing, patching, validation) happens before, outside the lock; the locked part only
+re-checks preconditions (expected versions, conditional-create matches) and writes. A failed
+precondition rolls back and raises :class:`StaleWrite` so the service redoes its preparation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+
+from openror.fhir.meta import stamp
+from openror.store.schema import clock, idx_token, resource, resource_version
+
+Token = tuple[str, str | None, str, int]
+"""(param, system, code, visibility class)"""
+
+
+class StaleWrite(Exception):
+    """A precondition checked under the lock no longer holds; the caller re-prepares and retries."""
+
+    def __init__(self, key: tuple[str, str], reason: str) -> None:
+        super().__init__(f"{key[0]}/{key[1]}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    rid: int
+    type: str
+    id: str
+    version_id: int
+    last_updated: int
+    deleted: bool
+    body: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    rid: int
+    type: str
+    id: str
+    version_id: int
+    last_updated: int
+    method: str
+    body: bytes | None
+
+
+@dataclass(slots=True)
+class Write:
+    """One resource write prepared by the service layer.
+
+    ``expected_version`` is the current version the preparation was based on (0 = did not
+    exist); the write fails with StaleWrite if the store holds another. ``resource`` is None for a
+    delete. ``absent_if`` is a conditional-create guard: (param, system, code) tokens that must
+    still match no current resource of the type at commit.
+    """
+
+    type: str
+    id: str
+    expected_version: int
+    method: str
+    resource: dict[str, Any] | None
+    tokens: list[Token] = field(default_factory=list)
+    absent_if: list[tuple[str, str | None, str]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    type: str
+    id: str
+    version_id: int
+    last_updated: int
+    body: bytes | None
+    method: str
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Store:
+    """Persistence for resources on one SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        # Test hook: called inside the write transaction after stamping, before COMMIT, to
+        # widen the window in which a naive change feed would lose versions.
+        self.before_commit: Callable[[int], None] | None = None
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _write_connection(self) -> Connection:
+        return self.engine.connect().execution_options(sqlite_immediate=True)
+
+    def commit(self, writes: Sequence[Write]) -> list[Committed]:
+        """Write all ``writes`` atomically under the clock lock; return what was committed."""
+        if not writes:
+            return []
+        keys = [(w.type, w.id) for w in writes]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a resource may be written only once per transaction")
+        with self._write_connection() as conn, conn.begin():
+            stamp_us = self._take_clock(conn)
+            current = self._current_rows(conn, keys)
+            out: list[Committed] = []
+            for w in writes:
+                cur = current.get((w.type, w.id))
+                have = cur.version_id if cur else 0
+                if have != w.expected_version:
+                    raise StaleWrite((w.type, w.id), f"expected version {w.expected_version}, found {have}")
+                if w.absent_if and self._any_match(conn, w.type, w.absent_if):
+                    raise StaleWrite((w.type, w.id), "a matching resource appeared")
+                out.append(self._write_one(conn, w, cur, stamp_us))
+            if self.before_commit is not None:
+                self.before_commit(stamp_us)
+        return out
+
+    def _take_clock(self, conn: Connection) -> int:
+        now = now_us()
+        stmt = (
+            update(clock)
+            .where(clock.c.id == 1)
+            .values(
+                stamp=func.max(clock.c.stamp + 1, now)
+                if self.dialect == "sqlite"
+                else func.greatest(clock.c.stamp + 1, now)
+            )
+            .returning(clock.c.stamp)
+        )
+        value = conn.execute(stmt).scalar_one()
+        return int(value)
+
+    def _current_rows(self, conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
+        by_type: dict[str, list[str]] = {}
+        for t, i in keys:
+            by_type.setdefault(t, []).append(i)
+        found: dict[tuple[str, str], Current] = {}
+        for t, ids in by_type.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = conn.execute(select(resource).where(resource.c.type == t, resource.c.id.in_(chunk))).all()
+                for r in rows:
+                    found[(r.type, r.id)] = Current(
+                        r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body
+                    )
+        return found
+
+    def _any_match(self, conn: Connection, rtype: str, tokens: list[tuple[str, str | None, str]]) -> bool:
+        return bool(self._match_ids(conn, rtype, tokens, limit=1))
+
+    def _write_one(self, conn: Connection, w: Write, cur: Current | None, stamp_us: int) -> Committed:
+        version = (cur.version_id if cur else 0) + 1
+        body: bytes | None = None
+        if w.resource is not None:
+            stamped = stamp(w.resource, resource_id=w.id, version_id=version, last_updated_us=stamp_us)
+            body = orjson.dumps(stamped)
+        deleted = w.resource is None
+        if cur is None:
+            rid = conn.execute(
+                insert(resource)
+                .values(
+                    type=w.type,
+                    id=w.id,
+                    version_id=version,
+                    last_updated=stamp_us,
+                    deleted=deleted,
+                    body=body,
+                )
+                .returning(resource.c.rid)
+            ).scalar_one()
+        else:
+            rid = cur.rid
+            conn.execute(
+                update(resource)
+                .where(resource.c.rid == rid)
+                .values(version_id=version, last_updated=stamp_us, deleted=deleted, body=body)
+            )
+            conn.execute(delete(idx_token).where(idx_token.c.rid == rid))
+        conn.execute(
+            insert(resource_version).values(
+                rid=rid, version_id=version, type=w.type, last_updated=stamp_us, method=w.method, body=body
+            )
+        )
+        if not deleted and w.tokens:
+            conn.execute(
+                insert(idx_token),
+                [{"rid": rid, "type": w.type, "param": p, "system": s, "code": c, "vis": v} for p, s, c, v in w.tokens],
+            )
+        return Committed(w.type, w.id, version, stamp_us, body, w.method)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def read(self, rtype: str, rid: str) -> Current | None:
+        with self.engine.connect() as conn:
+            return self._current_rows(conn, [(rtype, rid)]).get((rtype, rid))
+
+    def vread(self, rtype: str, rid: str, version_id: int) -> Version | None:
+        stmt = (
+            select(resource_version)
+            .join(resource, resource.c.rid == resource_version.c.rid)
+            .where(resource.c.type == rtype, resource.c.id == rid, resource_version.c.version_id == version_id)
+        )
+        with self.engine.connect() as conn:
+            r = conn.execute(stmt).first()
+        if r is None:
+            return None
+        return Version(r.rid, rtype, rid, r.version_id, r.last_updated, r.method, r.body)
+
+    def match_ids(self, rtype: str, tokens: list[tuple[str, str | None, str]], *, limit: int = 2) -> list[str]:
+        """Ids of current, non-deleted resources of ``rtype`` having ALL the given tokens.
+
+        A token with system None matches any system; used by conditional interactions.
+        """
+        with self.engine.connect() as conn:
+            return self._match_ids(conn, rtype, tokens, limit=limit)
+
+    def _match_ids(
+        self, conn: Connection, rtype: str, tokens: list[tuple[str, str | None, str]], *, limit: int
+    ) -> list[str]:
+        stmt = select(resource.c.id).where(resource.c.type == rtype, resource.c.deleted.is_(False))
+        for param, system, code in tokens:
+            cond = [idx_token.c.rid == resource.c.rid, idx_token.c.param == param, idx_token.c.code == code]
+            if system is not None:
+                cond.append(idx_token.c.system == system if system else idx_token.c.system.is_(None))
+            stmt = stmt.where(select(idx_token.c.rid).where(and_(*cond)).exists())
+        return list(conn.execute(stmt.order_by(resource.c.id).limit(limit)).scalars())
+
+    def history(
+        self,
+        *,
+        rtype: str | None = None,
+        rid: str | None = None,
+        since: int | None = None,
+        before: tuple[int, int, int] | None = None,
+        count: int = 100,
+    ) -> list[Version]:
+        """Versions newest first; ``before`` is a keyset cursor (last_updated, rid, version_id)."""
+        v = resource_version
+        stmt = select(v, resource.c.id).join(resource, resource.c.rid == v.c.rid)
+        if rtype is not None:
+            stmt = stmt.where(v.c.type == rtype)
+        if rid is not None:
+            stmt = stmt.where(resource.c.id == rid)
+        if since is not None:
+            stmt = stmt.where(v.c.last_updated >= since)
+        if before is not None:
+            lu, r, ver = before
+            stmt = stmt.where(
+                or_(
+                    v.c.last_updated < lu,
+                    and_(v.c.last_updated == lu, v.c.rid < r),
+                    and_(v.c.last_updated == lu, v.c.rid == r, v.c.version_id < ver),
+                )
+            )
+        stmt = stmt.order_by(v.c.last_updated.desc(), v.c.rid.desc(), v.c.version_id.desc()).limit(count)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [Version(r.rid, r.type, r.id, r.version_id, r.last_updated, r.method, r.body) for r in rows]
+
+    def changes_since(self, since: int, *, rtype: str | None = None, limit: int = 1000) -> list[Version]:
+        """Every committed version with lastUpdated >= ``since``, oldest first (the change feed)."""
+        v = resource_version
+        stmt = select(v, resource.c.id).join(resource, resource.c.rid == v.c.rid).where(v.c.last_updated >= since)
+        if rtype is not None:
+            stmt = stmt.where(v.c.type == rtype)
+        stmt = stmt.order_by(v.c.last_updated, v.c.rid, v.c.version_id).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [Version(r.rid, r.type, r.id, r.version_id, r.last_updated, r.method, r.body) for r in rows]
+
+    def count(self, rtype: str | None = None) -> int:
+        stmt = select(func.count()).select_from(resource).where(resource.c.deleted.is_(False))
+        if rtype is not None:
+            stmt = stmt.where(resource.c.type == rtype)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class BasicQuery:
+    """A search the core server can run before the search engine lands: _id, identifier, _lastUpdated.
+
+    ``token_groups``: AND of groups, each an OR of (param, system|None, code) tokens.
+    ``updated``: list of (operator, microseconds) with operator in gt, ge, lt, le.
+    """
+
+    rtype: str
+    ids: list[str] | None = None
+    token_groups: list[list[tuple[str, str | None, str]]] = field(default_factory=list)
+    updated: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _basic_where(q: BasicQuery) -> list[Any]:
+    conds: list[Any] = [resource.c.type == q.rtype, resource.c.deleted.is_(False)]
+    if q.ids is not None:
+        conds.append(resource.c.id.in_(q.ids))
+    for group in q.token_groups:
+        alts = []
+        for param, system, code in group:
+            cond = [idx_token.c.rid == resource.c.rid, idx_token.c.param == param, idx_token.c.code == code]
+            if system is not None:
+                cond.append(idx_token.c.system == system if system else idx_token.c.system.is_(None))
+            alts.append(and_(*cond))
+        conds.append(select(idx_token.c.rid).where(or_(*alts)).exists())
+    ops = {"gt": "__gt__", "ge": "__ge__", "lt": "__lt__", "le": "__le__"}
+    for op, value in q.updated:
+        conds.append(getattr(resource.c.last_updated, ops[op])(value))
+    return conds
+
+
+def search_basic(
+    store: Store, q: BasicQuery, *, after: tuple[int, int] | None, limit: int
+) -> tuple[list[Current], int]:
+    """One page (ordered by lastUpdated then row id, keyset ``after``) and the total count."""
+    conds = _basic_where(q)
+    page_conds = list(conds)
+    if after is not None:
+        lu, rid = after
+        page_conds.append(or_(resource.c.last_updated > lu, and_(resource.c.last_updated == lu, resource.c.rid > rid)))
+    stmt = select(resource).where(*page_conds).order_by(resource.c.last_updated, resource.c.rid).limit(limit)
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+        total = int(conn.execute(select(func.count()).select_from(resource).where(*conds)).scalar_one())
+    return [Current(r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body) for r in rows], total
