@@ -313,7 +313,17 @@ class _Patcher:
             ext.insert(op.destination, ext.pop(op.source))
 
     def apply(self, op: Operation) -> None:
-        getattr(self, op.type)(op)
+        match op.type:
+            case "add":
+                self.add(op)
+            case "insert":
+                self.insert(op)
+            case "delete":
+                self.delete(op)
+            case "replace":
+                self.replace(op)
+            case _:
+                self.move(op)
 
 
 def apply_fhirpath_patch(

@@ -1,4 +1,4 @@
-"""Detect the invalid FHIRPath Patch forms printed in the ROR IG pages and say what to send instead (spec "Known defects" 8).
+"""Detect the invalid FHIRPath Patch forms of the ROR IG pages and say what to send instead (spec "Known defects" 8).
 
 The IG's PATCH examples (page 10, scenarios 2-9) are not valid FHIR, and suppliers copy them:
 
@@ -28,7 +28,9 @@ OPERATION_PARTS = ("type", "path", "name", "value", "index", "source", "destinat
 _PART_KEYS = frozenset({"id", "extension", "modifierExtension", "name", "part", "resource"})
 _TYPE_BY_LOWER = {t.lower(): t for t in (*PRIMITIVE_TYPES, *COMPLEX_TYPES)}
 _VALUE_KEYS = [f"value{suffix}" for suffix in SUFFIX_TO_TYPE]
-_SD_DASH = re.compile(r"(https?://[^\s'\"]*?)/StructureDefinition-([A-Za-z0-9][A-Za-z0-9.\-]*?)(?:\.html)?(?=$|[\s'\"#)])")
+_SD_DASH = re.compile(
+    r"(https?://[^\s'\"]*?)/StructureDefinition-([A-Za-z0-9][A-Za-z0-9.\-]*?)(?:\.html)?(?=$|[\s'\"#)])"
+)
 _MAX_NODES = 100_000
 _MAX_DEPTH = 64
 
@@ -91,8 +93,8 @@ def _value_key_issue(key: str, value: Any, part: dict[str, Any]) -> str | None:
         name = part.get("name")
         if isinstance(name, str) and name[len("value") :] in SUFFIX_TO_TYPE and name.startswith("value"):
             return (
-                f"part {{\"name\": \"{name}\", \"value\": {_json(value)}}} is not FHIR: send "
-                f"{{\"name\": \"value\", \"{name}\": {_json(value)}}}"
+                f'part {{"name": "{name}", "value": {_json(value)}}} is not FHIR: send '
+                f'{{"name": "value", "{name}": {_json(value)}}}'
             )
         return (
             f"'value' has no type: a Parameters part carries value[x]; send \"{_guess_value_key(value)}\": "
@@ -116,8 +118,7 @@ def _other_key_issue(key: str, value: Any) -> str:
         shape = "{…}" if fhir_type in COMPLEX_TYPES else "…"
         array = " (an object, not an array)" if isinstance(value, list) and fhir_type in COMPLEX_TYPES else ""
         example = (
-            ', e.g. "valueQuantity": {"value": 300, "unit": "kg", "system": "http://unitsofmeasure.org", '
-            '"code": "kg"}'
+            ', e.g. "valueQuantity": {"value": 300, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}'
             if fhir_type == "Quantity"
             else ""
         )
@@ -142,8 +143,8 @@ def _operation_issues(parts: list[Any], where: str) -> list[Issue]:
         if name == "extension" or "part" in part or any(k.startswith("value") for k in part):
             message = (
                 f"operation part {name!r} is not a FHIRPath Patch part: to add an element send "
-                f"{{\"name\": \"name\", \"valueString\": \"{name}\"}} and put its content in "
-                "{\"name\": \"value\", \"part\": [...]} (for an extension: parts 'url' (valueUri) and "
+                f'{{"name": "name", "valueString": "{name}"}} and put its content in '
+                '{"name": "value", "part": [...]} (for an extension: parts \'url\' (valueUri) and '
                 "'value' (value[x]) or 'extension' (one part per sub-extension))"
             )
         else:

@@ -354,9 +354,7 @@ _ARITY: dict[str, tuple[int, ...]] = {
 def _check_arity(call: Call) -> None:
     if len(call.args) not in _ARITY[call.name]:
         raise _invalid(f"FHIRPath function {call.name}() takes {_ARITY[call.name]} argument(s)")
-    if call.name == "extension" and not (
-        isinstance(call.args[0], Literal) and isinstance(call.args[0].value, str)
-    ):
+    if call.name == "extension" and not (isinstance(call.args[0], Literal) and isinstance(call.args[0].value, str)):
         raise _invalid("FHIRPath extension() takes a string literal URL")
 
 
@@ -394,9 +392,7 @@ class _Budget:
     def spend(self, n: int = 1) -> None:
         self.left -= n
         if self.left < 0:
-            raise FhirError.of(
-                Category.INVALID, "FHIRPath evaluation visits too many nodes", code="too-costly"
-            )
+            raise FhirError.of(Category.INVALID, "FHIRPath evaluation visits too many nodes", code="too-costly")
 
 
 def _children(node: Node, name: str, budget: _Budget) -> list[Node]:
@@ -570,9 +566,7 @@ def _root(resource: dict[str, Any]) -> Node:
 def _check_type_prefix(resource: dict[str, Any], path: Path) -> None:
     first = path.steps[0]
     if isinstance(first, Member) and first.name[:1].isupper() and first.name != resource.get("resourceType"):
-        raise _invalid(
-            f"FHIRPath path starts with {first.name!r} but the resource is a {resource.get('resourceType')}"
-        )
+        raise _invalid(f"FHIRPath path starts with {first.name!r} but the resource is a {resource.get('resourceType')}")
 
 
 def locate(resource: dict[str, Any], expression: str | Path, *, max_nodes: int = MAX_NODES) -> list[Node]:

@@ -34,9 +34,7 @@ def value_type(part: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def read_value(
-    part: dict[str, Any], *, type_name: str | None, model: ElementModel, where: str, depth: int = 0
-) -> Any:
+def read_value(part: dict[str, Any], *, type_name: str | None, model: ElementModel, where: str, depth: int = 0) -> Any:
     """The FHIR JSON given by ``part`` for an element of type ``type_name`` (None: unknown)."""
     if depth > MAX_VALUE_DEPTH:
         raise _invalid(f"patch value nested deeper than {MAX_VALUE_DEPTH} levels", where)
@@ -83,8 +81,7 @@ def _from_parts(
         elif key in out:
             if info is not None:
                 hint = (
-                    "; each sub-extension is its own part named 'extension' with one 'url' part and "
-                    "one 'value' part"
+                    "; each sub-extension is its own part named 'extension' with one 'url' part and one 'value' part"
                     if name == "url"
                     else ""
                 )
