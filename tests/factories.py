@@ -47,5 +47,11 @@ def task(focus_identifier: str = "1910800002") -> dict[str, Any]:
     return t
 
 
+CARE_MODE = "https://mos.esante.gouv.fr/NOS/TRE_R213-ModePriseEnCharge/FHIR/TRE-R213-ModePriseEnCharge"
+
+
 def healthcare_service() -> dict[str, Any]:
-    return copy.deepcopy(_example("HealthcareService-1234564.json"))
+    """The IG example plus the careMode characteristic (1..1 in the profile) that the example lacks."""
+    hcs = copy.deepcopy(_example("HealthcareService-1234564.json"))
+    hcs.setdefault("characteristic", []).append({"coding": [{"system": CARE_MODE, "code": "02"}]})
+    return hcs

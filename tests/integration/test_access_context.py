@@ -34,7 +34,7 @@ def test_supplier_may_only_patch_locations(services: Services) -> None:
         SUPPLIER,
         "Location",
         loc.id,
-        PatchDocument("json", [{"op": "replace", "path": "/name", "value": "n"}]),
+        PatchDocument("json", [{"op": "add", "path": "/name", "value": "n"}]),
     )
     for call in (
         lambda: d.create(SUPPLIER, "Location", location()),

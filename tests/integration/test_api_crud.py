@@ -311,6 +311,9 @@ def test_profile_violation_is_422(client: Any) -> None:
 
 
 def test_unknown_route_methods(client: Any) -> None:
-    r = client.post("/fhir/metadata", json={})
+    r = client.put("/fhir", json={})
     assert r.status_code == 405
+    outcome(r)
+    r = client.post("/fhir/metadata", json={}, headers=H)
+    assert r.status_code == 404
     outcome(r)

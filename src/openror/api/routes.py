@@ -33,13 +33,20 @@ from openror.fhir.jsonbody import check_resource, parse_json
 from openror.fhir.meta import parse_instant_bound, us_to_http_date, us_to_instant
 from openror.fhir.status import CREATED, NO_CONTENT, NOT_MODIFIED, OK
 from openror.services.bundle import parse_if_match
-from openror.services.directory import PatchDocument, WriteResult
+from openror.services.directory import PatchDocument, WriteResult, check_type
 
 log = logging.getLogger("openror.api")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 _CURSOR_RE = re.compile(r"^(\d{1,20})\.(\d{1,20})\.(\d{1,9})$")
+
+
+def _type(request: Request) -> str:
+    """The resource type of the URL, refused (404) before anything else when not served."""
+    rtype: str = request.path_params["type"]
+    check_type(rtype)
+    return rtype
 
 
 def _state(request: Request) -> AppState:
@@ -120,7 +127,7 @@ def _write_response(request: Request, res: WriteResult, status: int, base: str, 
 
 @fhir_endpoint
 async def read(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype, rid = request.path_params["type"], request.path_params["id"]
+    rtype, rid = _type(request), request.path_params["id"]
     cur = await run_in_threadpool(state.directory.read, state.context(request), rtype, rid)
     etag = f'W/"{cur.version_id}"'
     headers = {"ETag": etag, "Last-Modified": us_to_http_date(cur.last_updated)}
@@ -140,7 +147,7 @@ async def vread(request: Request, state: AppState, pretty: bool) -> Response:
 
 @fhir_endpoint
 async def update(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype, rid = request.path_params["type"], request.path_params["id"]
+    rtype, rid = _type(request), request.path_params["id"]
     body = check_resource(await _json_body(request, state), rtype)
     if_match = parse_if_match(request.headers.get("if-match"))
     res = await run_in_threadpool(state.directory.update, state.context(request), rtype, rid, body, if_match=if_match)
@@ -166,7 +173,7 @@ async def _patch_document(request: Request, state: AppState) -> PatchDocument:
 
 @fhir_endpoint
 async def patch(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype, rid = request.path_params["type"], request.path_params["id"]
+    rtype, rid = _type(request), request.path_params["id"]
     doc = await _patch_document(request, state)
     if_match = parse_if_match(request.headers.get("if-match"))
     res = await run_in_threadpool(state.directory.patch, state.context(request), rtype, rid, doc, if_match=if_match)
@@ -175,7 +182,7 @@ async def patch(request: Request, state: AppState, pretty: bool) -> Response:
 
 @fhir_endpoint
 async def delete(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype, rid = request.path_params["type"], request.path_params["id"]
+    rtype, rid = _type(request), request.path_params["id"]
     res = await run_in_threadpool(state.directory.delete, state.context(request), rtype, rid)
     headers = {} if res.unchanged else {"ETag": f'W/"{res.version_id}"'}
     return Response(status_code=NO_CONTENT, headers=headers)
@@ -186,7 +193,7 @@ async def delete(request: Request, state: AppState, pretty: bool) -> Response:
 
 @fhir_endpoint
 async def create(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype = request.path_params["type"]
+    rtype = _type(request)
     body = check_resource(await _json_body(request, state), rtype)
     if_none_exist = request.headers.get("if-none-exist")
     res = await run_in_threadpool(
@@ -207,7 +214,7 @@ def _conditional_query(request: Request) -> str:
 
 @fhir_endpoint
 async def conditional_update(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype = request.path_params["type"]
+    rtype = _type(request)
     query = _conditional_query(request)
     body = check_resource(await _json_body(request, state), rtype)
     if_match = parse_if_match(request.headers.get("if-match"))
@@ -219,7 +226,7 @@ async def conditional_update(request: Request, state: AppState, pretty: bool) ->
 
 @fhir_endpoint
 async def conditional_patch(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype = request.path_params["type"]
+    rtype = _type(request)
     query = _conditional_query(request)
     doc = await _patch_document(request, state)
     if_match = parse_if_match(request.headers.get("if-match"))
@@ -231,7 +238,7 @@ async def conditional_patch(request: Request, state: AppState, pretty: bool) -> 
 
 @fhir_endpoint
 async def conditional_delete(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype = request.path_params["type"]
+    rtype = _type(request)
     query = _conditional_query(request)
     await run_in_threadpool(state.directory.conditional_delete, state.context(request), rtype, query)
     return Response(status_code=NO_CONTENT)
@@ -333,7 +340,7 @@ async def metadata(request: Request, state: AppState, pretty: bool) -> Response:
 
 @fhir_endpoint
 async def search(request: Request, state: AppState, pretty: bool) -> Response:
-    rtype = request.path_params["type"]
+    rtype = _type(request)
     params = list(request.query_params.multi_items())
     if request.method == "POST":
         body_media_type(request, ("application/x-www-form-urlencoded",))

@@ -9,9 +9,11 @@ validators (``docs/validation.md`` is the long version):
 1. **JDV loaded**: the code must be in the JDV (its ``compose`` is evaluated: include of a system with
    a concept list, include of a whole system, ``is-a``/``descendent-of``/``=``/``in`` filters, include
    of other value sets, excludes with concept lists). Anything else makes the answer "cannot check".
-2. **JDV absent, its TRE loaded**: the code is checked against the TRE and the result carries a
-   *warning* (the code exists but we could not prove it belongs to the JDV). Which TREs a JDV draws
-   from comes from the loaded ValueSet or, for JDVs we do not ship, from :data:`KNOWN_VALUE_SET_SYSTEMS`.
+2. **JDV absent, its TRE loaded**: the code is checked against the TRE and the result is a *warning*:
+   either the code exists but we could not prove it belongs to the JDV, or it is absent from our copy
+   of the TRE, which may predate it - we only refuse what we can prove (a retired code, or a system
+   that is not one of the JDV's). Which TREs a JDV draws from comes from the loaded ValueSet or, for
+   JDVs we do not ship, from :data:`KNOWN_VALUE_SET_SYSTEMS`.
 3. **Neither loaded**: accepted with an *information* issue ("not checked") - we cannot ship all of NOS.
 4. **Retired codes**: a concept with a ``dateFin`` property in the past (NOS), or a ``status`` of
    ``retired``/``deprecated``, ``deprecated`` or ``inactive`` (FHIR concept properties) is *refused*
@@ -94,9 +96,7 @@ KNOWN_VALUE_SET_SYSTEMS: dict[str, KnownSystems] = {
     nos_url("JDV", "J16-ActeSpecifique-ROR"): _known(["R210-ActeSpecifique"], verified=True, source=_IG_FSH),
     nos_url("JDV", "J26-ModeGestion-ROR"): _known(["R236-ModeGestion"], verified=True, source=_IG_FSH),
     nos_url("JDV", "J28-OuvertureAnnuelle-ROR"): _known(["R238-OuvertureAnnuelle"], verified=True, source=_IG_FSH),
-    nos_url("JDV", "J30-TemporaliteAccueil-ROR"): _known(
-        ["R240-TemporaliteAccueil"], verified=True, source=_NOS_JSON
-    ),
+    nos_url("JDV", "J30-TemporaliteAccueil-ROR"): _known(["R240-TemporaliteAccueil"], verified=True, source=_NOS_JSON),
     nos_url("JDV", "J33-CompetenceSpecifique-ROR"): _known(
         ["R243-CompetenceSpecifique"], verified=True, source=_IG_FSH
     ),
@@ -118,9 +118,7 @@ KNOWN_VALUE_SET_SYSTEMS: dict[str, KnownSystems] = {
         ["R253-TypeMaternite", "R344-NiveauExpertise"], verified=True, source=_NOS_JSON
     ),
     nos_url("JDV", "J124-Commune"): _known(["R13-CommuneOM"], verified=False, source=_SPEC_I),
-    nos_url("JDV", "J199-StatutJuridique-ROR"): _known(
-        ["R72-FinessStatutJuridique"], verified=False, source=_SPEC_I
-    ),
+    nos_url("JDV", "J199-StatutJuridique-ROR"): _known(["R72-FinessStatutJuridique"], verified=False, source=_SPEC_I),
     nos_url("JDV", "J200-SousEnsembleAgregatStatutJuridique-ROR"): _known(
         ["R69-FinessAgregatStatutJuridiqueNiv2"], verified=False, source=_SPEC_I
     ),
@@ -128,9 +126,7 @@ KNOWN_VALUE_SET_SYSTEMS: dict[str, KnownSystems] = {
     nos_url("JDV", "J238-TypeOffre-ROR"): _known(["R244-CategorieOrganisation"], verified=False, source=_SPEC_I),
     # The NOS JSON of J241 and J242 has an include without a system (NOS defect); the TRE is the one
     # used by the IG's Task example.
-    nos_url("JDV", "J241-ThematiqueAnomalie-ROR"): _known(
-        ["R350-ThematiqueAnomalie"], verified=False, source=_SPEC_I
-    ),
+    nos_url("JDV", "J241-ThematiqueAnomalie-ROR"): _known(["R350-ThematiqueAnomalie"], verified=False, source=_SPEC_I),
     nos_url("JDV", "J242-ActionAnomalie-ROR"): _known(["R349-ActionAnomalie"], verified=False, source=_SPEC_I),
     nos_url("JDV", "J244-StatutMetierAnomalie-ROR"): _known(
         ["R352-StatutMetierAnomalie"], verified=False, source=_SPEC_I
@@ -143,6 +139,7 @@ class Verdict(StrEnum):
 
     VALID = "valid"  # in the bound value set
     VALID_IN_CODE_SYSTEM = "valid-in-code-system"  # value set not loaded; the code exists in its TRE (warning)
+    UNKNOWN_IN_CODE_SYSTEM = "unknown-in-code-system"  # value set not loaded; code absent from our TRE copy (warning)
     NOT_CHECKED = "not-checked"  # neither value set nor code system loaded (information)
     INVALID = "invalid"
     RETIRED = "retired"  # refused: retired code and allow_retired not given
@@ -161,7 +158,7 @@ class CodeCheck:
     @property
     def ok(self) -> bool:
         """Acceptable (possibly with a warning or an information issue)."""
-        return self.verdict in (Verdict.VALID, Verdict.VALID_IN_CODE_SYSTEM, Verdict.NOT_CHECKED)
+        return self.verdict not in (Verdict.INVALID, Verdict.RETIRED)
 
 
 class Terminology(Protocol):
@@ -198,6 +195,7 @@ class _CodeSystem:
     url: str
     name: str
     complete: bool
+    date: str
     display: dict[str, str | None] = field(default_factory=dict)
     retired: dict[str, str] = field(default_factory=dict)  # code -> why (e.g. "dateFin 2016-01-01")
     children: dict[str, list[str]] = field(default_factory=dict)  # hierarchy: code -> direct children
@@ -247,6 +245,7 @@ class InMemoryTerminology:
             url=canonical_url(str(res["url"])),
             name=str(res.get("name") or res.get("id") or res["url"]),
             complete=res.get("content", "complete") == "complete",
+            date=str(res.get("date") or "")[:10],
         )
         stack: list[tuple[Mapping[str, Any], str | None]] = [(c, None) for c in res.get("concept", []) or []]
         while stack:
@@ -402,12 +401,17 @@ class InMemoryTerminology:
                     allow_retired,
                     vs_label,
                 )
-            if cs.complete:
-                return CodeCheck(Verdict.INVALID, f"code '{code}' does not exist in {cs.name}", sys_)
+            # Not refused: without the JDV we cannot prove the code is outside the binding, and our TRE
+            # copy may predate the code (NOS publishes new codes all the time).
+            return CodeCheck(
+                Verdict.UNKNOWN_IN_CODE_SYSTEM,
+                f"code '{code}' is not in {cs.name} (copy of {cs.date or 'unknown date'}) and {vs_label} is not "
+                "loaded: accepted, it may be newer than the shipped code system",
+                sys_,
+            )
+        cs_label = _label(sys_) if sys_ else "its code system"
         return CodeCheck(
-            Verdict.NOT_CHECKED,
-            f"neither {vs_label} nor {_label(sys_) if sys_ else 'its code system'} is loaded: code '{code}' not checked",
-            sys_,
+            Verdict.NOT_CHECKED, f"neither {vs_label} nor {cs_label} is loaded: code '{code}' not checked", sys_
         )
 
     def _retired_or(
@@ -460,9 +464,7 @@ class InMemoryTerminology:
             system = exc.get("system")
             concepts = exc.get("concept")
             if isinstance(system, str) and concepts and not exc.get("filter") and not exc.get("valueSet"):
-                out.codes.get(canonical_url(system), set()).difference_update(
-                    c.get("code") for c in concepts
-                )
+                out.codes.get(canonical_url(system), set()).difference_update(c.get("code") for c in concepts)
             else:
                 out.unknown.append("an exclude we cannot evaluate")
         if not seen:

@@ -34,7 +34,7 @@ from openror.fhir.patch.ig_defects import OPERATION_PARTS, check_ig_defects
 from openror.fhir.patch.invariants import check_identity, deep_copy
 from openror.fhir.patch.locator import Member, Node, Path, locate, missing_prefix, parse_path, render
 from openror.fhir.patch.model import DEFAULT_MODEL, ElementModel
-from openror.fhir.patch.values import read_value, value_type
+from openror.fhir.patch.values import check_value, read_value, value_type
 
 MAX_OPERATIONS = 1_000
 
@@ -110,10 +110,16 @@ def _operation(param: Any, where: str) -> Operation:
     extra = by_name.keys() - _REQUIRED[op_type]
     if extra:
         raise _invalid(f"{op_type} does not take the part(s) {', '.join(sorted(extra))}", where)
+    # Check the path syntax and the value shape of every operation before applying any: a
+    # malformed body is a 400 even when an earlier operation would have been a 404.
+    path = _string_part(*by_name["path"], "valueString")
+    parse_path(path)
     value_part = by_name["value"][0] if "value" in by_name else None
+    if value_part is not None:
+        check_value(value_part, by_name["value"][1])
     return Operation(
         type=op_type,
-        path=_string_part(*by_name["path"], "valueString"),
+        path=path,
         where=where,
         name=_string_part(*by_name["name"], "valueString") if "name" in by_name else None,
         value=value_part,
@@ -194,11 +200,10 @@ class _Patcher:
         nodes = locate(self.doc, path)
         if not nodes:
             expression = missing_prefix(self.doc, path)
-            hint = " (send 'add' to create it)" if op.type == "replace" else ""
+            within = "" if expression == render(path) else f" (in {op.path!r})"
+            hint = "; send 'add' to create it" if op.type == "replace" else ""
             raise FhirError.of(
-                Category.NOT_FOUND,
-                f"{op.type}: nothing matches {expression} in {op.path!r}{hint}",
-                expression=expression,
+                Category.NOT_FOUND, f"{op.type}: nothing matches {expression}{within}{hint}", expression=expression
             )
         if len(nodes) > 1:
             raise _invalid(

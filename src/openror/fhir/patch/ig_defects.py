@@ -31,6 +31,7 @@ _VALUE_KEYS = [f"value{suffix}" for suffix in SUFFIX_TO_TYPE]
 _SD_DASH = re.compile(
     r"(https?://[^\s'\"]*?)/StructureDefinition-([A-Za-z0-9][A-Za-z0-9.\-]*?)(?:\.html)?(?=$|[\s'\"#)])"
 )
+_URL_KEYS = frozenset({"valueUri", "valueUrl", "valueCanonical", "url", "system", "profile"})
 _MAX_NODES = 100_000
 _MAX_DEPTH = 64
 
@@ -112,6 +113,12 @@ def _value_key_issue(key: str, value: Any, part: dict[str, Any]) -> str | None:
 
 
 def _other_key_issue(key: str, value: Any) -> str:
+    if key in ("url", "coding", "system", "code"):
+        return (
+            f"'{key}' cannot appear directly in a part: a part has a 'name' and one value[x] or nested "
+            "'part's; an Extension is given as parts named 'url' (valueUri) and 'value' (value[x]) "
+            "or 'extension' (nested parts)"
+        )
     fhir_type = _TYPE_BY_LOWER.get(key.lower())
     if fhir_type is not None:
         suffix = fhir_type[:1].upper() + fhir_type[1:]
@@ -123,12 +130,6 @@ def _other_key_issue(key: str, value: Any) -> str:
             else ""
         )
         return f"'{key}' is not a part property: send \"value{suffix}\": {shape}{array}{example}"
-    if key in ("url", "coding", "system", "code"):
-        return (
-            f"'{key}' cannot appear directly in a part: a part has a 'name' and one value[x] or nested "
-            "'part's; an Extension is given as parts named 'url' (valueUri) and 'value' (value[x]) "
-            "or 'extension' (nested parts)"
-        )
     return f"'{key}' is not a Parameters part property (allowed: name, value[x], part, resource)"
 
 
@@ -190,34 +191,40 @@ def _string_issues(text: str, where: str) -> list[Issue]:
     return issues
 
 
+def _url_like(holder: dict[str, Any], key: str, is_part: bool) -> bool:
+    """Whether strings under ``holder[key]`` are URLs or paths (free text may cite IG pages)."""
+    return key in _URL_KEYS or (is_part and key == "valueString" and holder.get("name") in ("path", "url"))
+
+
 def find_ig_defects(parameters: Any) -> list[Issue]:
     """Every known IG-page defect in a FHIRPath Patch ``Parameters`` body (empty list: none)."""
     issues: list[Issue] = []
     if not isinstance(parameters, dict):
         return issues
-    # Iterative walk: (node, FHIRPath-like location, depth, is_part).
-    stack: list[tuple[Any, str, int, bool]] = [(parameters, "Parameters", 0, False)]
+    # Iterative walk: (node, FHIRPath-like location, depth, node is a part, strings are URLs).
+    stack: list[tuple[Any, str, int, bool, bool]] = [(parameters, "Parameters", 0, False, False)]
     seen = 0
     while stack:
-        node, where, depth, is_part = stack.pop()
+        node, where, depth, is_part, url_like = stack.pop()
         seen += 1
         if seen > _MAX_NODES or depth > _MAX_DEPTH:
             issues.append(Issue("too-costly", "Parameters body too large or too deeply nested", expression=(where,)))
             break
         if isinstance(node, str):
-            issues.extend(_string_issues(node, where))
+            if url_like:
+                issues.extend(_string_issues(node, where))
         elif isinstance(node, list):
-            stack.extend((v, f"{where}[{i}]", depth + 1, is_part) for i, v in reversed(list(enumerate(node))))
+            stack.extend((v, f"{where}[{i}]", depth + 1, is_part, url_like) for i, v in reversed(list(enumerate(node))))
         elif isinstance(node, dict):
             if is_part:
                 issues.extend(_part_issues(node, where))
                 if node.get("name") == "operation" and isinstance(node.get("part"), list):
                     issues.extend(_operation_issues(node["part"], where))
             for key, value in reversed(list(node.items())):
-                child_is_part = key in ("parameter", "part")
                 if key == "resource" and is_part:
                     continue  # a resource inside a part is ordinary FHIR, not a part
-                stack.append((value, f"{where}.{key}", depth + 1, child_is_part))
+                child = (value, f"{where}.{key}", depth + 1, key in ("parameter", "part"))
+                stack.append((*child, _url_like(node, key, is_part)))
     issues.sort(key=lambda i: i.expression)
     return issues
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from openror.fhir.errors import Category, FhirError
-from openror.fhir.patch.datatypes import SUFFIX_TO_TYPE, choice_suffix
+from openror.fhir.patch.datatypes import choice_suffix
 
 MAX_EXPRESSION_LENGTH = 2_000
 MAX_DEPTH = 32  # nested parentheses / function arguments / where() levels
@@ -86,26 +86,34 @@ class Path:
 
 
 @dataclass(frozen=True, slots=True)
-class Binary:
-    op: str  # "=", "!=", "and", "or"
+class Compare:
+    op: str  # "=" or "!="
     left: Expr
     right: Expr
 
 
-Expr = Literal | Path | Binary
+@dataclass(frozen=True, slots=True)
+class Logic:
+    """``a and b and c``: flat, so a long chain costs no recursion depth."""
+
+    op: str  # "and" or "or"
+    operands: tuple[Expr, ...]
+
+
+Expr = Literal | Path | Compare | Logic
 
 
 # --- nodes -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)  # not frozen: a frozen __init__ costs 3x, and nodes are made by the thousand
 class Node:
     """One item of a FHIRPath collection, with where it lives so that it can be changed.
 
     ``up`` is the node of the JSON object holding this element, ``key`` its JSON property (the
     real key: ``valueInteger`` even when the path said ``value``) and ``index`` its position when
     the property is an array. The resource root has no ``up``; ``computed`` values (literals,
-    booleans from ``exists()``...) live nowhere and cannot be patched.
+    booleans from ``exists()``...) live nowhere and cannot be patched. Treat nodes as read-only.
     """
 
     value: Any
@@ -218,36 +226,37 @@ class _Parser:
         expr = self.expr(0)
         tok = self.peek()
         if tok.kind != "end":
-            if tok.kind == "op" or (tok.kind == "ident" and tok.text in _UNSUPPORTED_WORDS):
-                raise _invalid(
-                    f"FHIRPath operator {tok.text!r} is not supported in patch paths "
-                    f"(supported: '=', '!=', 'and', 'or')"
-                )
             raise self.error("unexpected token", tok)
         return expr
 
     def expr(self, depth: int) -> Expr:
         if depth > MAX_DEPTH:
             raise _invalid(f"FHIRPath expression nested deeper than {MAX_DEPTH} levels")
-        left = self.conjunction(depth)
+        operands = [self.conjunction(depth)]
         while self.peek().kind == "ident" and self.peek().text == "or":
             self.take()
-            left = Binary("or", left, self.conjunction(depth))
-        return left
+            operands.append(self.conjunction(depth))
+        return operands[0] if len(operands) == 1 else Logic("or", tuple(operands))
 
     def conjunction(self, depth: int) -> Expr:
-        left = self.equality(depth)
+        operands = [self.equality(depth)]
         while self.peek().kind == "ident" and self.peek().text == "and":
             self.take()
-            left = Binary("and", left, self.equality(depth))
-        return left
+            operands.append(self.equality(depth))
+        return operands[0] if len(operands) == 1 else Logic("and", tuple(operands))
 
     def equality(self, depth: int) -> Expr:
         left = self.term(depth)
         tok = self.peek()
         if tok.kind == "op" and tok.text in ("=", "!="):
             self.take()
-            return Binary(tok.text, left, self.term(depth))
+            left = Compare(tok.text, left, self.term(depth))
+            tok = self.peek()
+        if tok.kind == "op" or (tok.kind == "ident" and tok.text in _UNSUPPORTED_WORDS):
+            # Name the operator rather than report a confusing "expected ')'" further on.
+            raise _invalid(
+                f"FHIRPath operator {tok.text!r} is not supported in patch paths (supported: '=', '!=', 'and', 'or')"
+            )
         return left
 
     def term(self, depth: int) -> Expr:
@@ -418,22 +427,25 @@ def _children(node: Node, name: str, budget: _Budget) -> list[Node]:
 
 
 def _type_matches(node: Node, type_name: str) -> bool:
-    """as()/ofType(): choice elements and resources know their type; other elements are
-    statically typed, which this schema-less locator cannot check, so they pass through."""
-    if node.choice_base is not None and node.key is not None:
-        return node.key[len(node.choice_base) :] == type_name[:1].upper() + type_name[1:]
+    """as()/ofType(): choice elements (``valueInteger``) and resources know their type; other
+    elements are statically typed, which this schema-less locator cannot check: they pass."""
+    if node.key is not None:
+        suffix = choice_suffix(node.key, node.choice_base or "value")
+        if suffix is not None:
+            return suffix == type_name[:1].upper() + type_name[1:]
     if isinstance(node.value, dict) and "resourceType" in node.value:
         return bool(node.value["resourceType"] == type_name)
-    if node.key is not None:
-        for base in ("value",):
-            suffix = choice_suffix(node.key, base)
-            if suffix is not None:
-                return suffix == type_name[:1].upper() + type_name[1:]
     return True
+
+
+_TRUE = Node(True, computed=True)
+_FALSE = Node(False, computed=True)
 
 
 def _computed(value: Any, budget: _Budget) -> list[Node]:
     budget.spend()
+    if isinstance(value, bool):
+        return [_TRUE if value else _FALSE]
     return [Node(value, computed=True)]
 
 
@@ -469,12 +481,13 @@ def _equal_values(a: Any, b: Any, depth: int = 0) -> bool:
     return False
 
 
-def _equal(left: list[Node], right: list[Node]) -> bool | None:
+def _equal(left: list[Any], right: list[Any]) -> bool | None:
+    """FHIRPath ``=`` on two collections of values: empty if either is empty, else item-wise."""
     if not left or not right:
         return None
     if len(left) != len(right):
         return False
-    return all(_equal_values(x.value, y.value) for x, y in zip(left, right, strict=True))
+    return all(_equal_values(x, y) for x, y in zip(left, right, strict=True))
 
 
 class _Evaluator:
@@ -490,19 +503,36 @@ class _Evaluator:
             for pos, step in enumerate(expr.steps):
                 cur = self.step(step, cur, ctx, first=pos == 0)
             return cur
-        if expr.op in ("=", "!="):
-            eq = _equal(self.eval(expr.left, ctx), self.eval(expr.right, ctx))
+        if isinstance(expr, Compare):
+            eq = _equal(self.values(expr.left, ctx), self.values(expr.right, ctx))
             if eq is None:
                 return []
             return _computed(eq if expr.op == "=" else not eq, self.budget)
-        left = _singleton_bool(self.eval(expr.left, ctx), f"left operand of '{expr.op}'")
-        right = _singleton_bool(self.eval(expr.right, ctx), f"right operand of '{expr.op}'")
-        result: bool | None
-        if expr.op == "and":
-            result = False if (left is False or right is False) else (True if left and right else None)
-        else:
-            result = True if (left is True or right is True) else (False if left is False and right is False else None)
+        # Three-valued logic: ``and`` is false as soon as one operand is false, ``or`` true as soon
+        # as one is true (short-circuit); otherwise an empty operand makes the result empty.
+        decisive = expr.op == "or"
+        result: bool | None = not decisive
+        for operand in expr.operands:
+            value = _singleton_bool(self.eval(operand, ctx), f"operand of '{expr.op}'")
+            if value is decisive:
+                return _computed(decisive, self.budget)
+            if value is None:
+                result = None
         return [] if result is None else _computed(result, self.budget)
+
+    def values(self, expr: Expr, ctx: list[Node]) -> list[Any]:
+        # Literals are compared directly: no node for the hot ``code='01'`` comparisons.
+        if isinstance(expr, Literal):
+            return [expr.value]
+        # Fast path for ``url='…'``-like operands: one plain primitive member of one object.
+        if isinstance(expr, Path) and len(expr.steps) == 1 and len(ctx) == 1 and isinstance(ctx[0].value, dict):
+            step = expr.steps[0]
+            if isinstance(step, Member) and not step.name[:1].isupper():
+                child = ctx[0].value.get(step.name)
+                if child is not None and not isinstance(child, list | dict):
+                    self.budget.spend()
+                    return [child]
+        return [n.value for n in self.eval(expr, ctx)]
 
     def step(self, step: Step, cur: list[Node], ctx: list[Node], *, first: bool) -> list[Node]:
         if isinstance(step, This):
@@ -627,17 +657,17 @@ def _render_literal(value: str | int | bool | Decimal) -> str:
 
 
 def _url_clause(expr: Expr | TypeName) -> Literal | None:
-    """The ``url = 'literal'`` clause of an and-chain, if any."""
-    if isinstance(expr, Binary):
-        if expr.op == "and":
-            return _url_clause(expr.left) or _url_clause(expr.right)
+    """The ``url = 'literal'`` clause of a where() criteria (alone or in an and-chain), if any."""
+    clauses = expr.operands if isinstance(expr, Logic) and expr.op == "and" else (expr,)
+    for clause in clauses:
         if (
-            expr.op == "="
-            and expr.left == Path((Member("url"),))
-            and isinstance(expr.right, Literal)
-            and isinstance(expr.right.value, str)
+            isinstance(clause, Compare)
+            and clause.op == "="
+            and clause.left == Path((Member("url"),))
+            and isinstance(clause.right, Literal)
+            and isinstance(clause.right.value, str)
         ):
-            return expr.right
+            return clause.right
     return None
 
 
@@ -672,19 +702,7 @@ def render(expr: Expr, *, ig_form: bool = False) -> str:
             text = _render_step(step, ig_form)
             out += text if (not out or isinstance(step, Index)) else "." + text
         return out
-    left, right = render(expr.left, ig_form=ig_form), render(expr.right, ig_form=ig_form)
-    if expr.op in ("=", "!="):
-        return f"{left}{expr.op}{right}"
-    # ``or`` binds looser than ``and``: parenthesize an ``or`` operand of ``and``.
-    if expr.op == "and":
-        left = f"({left})" if isinstance(expr.left, Binary) and expr.left.op == "or" else left
-        right = f"({right})" if isinstance(expr.right, Binary) and expr.right.op == "or" else right
-    return f"{left} {expr.op} {right}"
-
-
-def element_type(node: Node, base: str = "value") -> str | None:
-    """The FHIR type of a choice element node (``valueInteger`` → ``integer``), else None."""
-    if node.key is None:
-        return None
-    suffix = choice_suffix(node.key, node.choice_base or base)
-    return SUFFIX_TO_TYPE.get(suffix) if suffix else None
+    if isinstance(expr, Compare):
+        return f"{render(expr.left, ig_form=ig_form)}{expr.op}{render(expr.right, ig_form=ig_form)}"
+    # No parentheses needed: a parenthesized operand is a Path starting with a Group.
+    return f" {expr.op} ".join(render(e, ig_form=ig_form) for e in expr.operands)

@@ -34,34 +34,51 @@ def value_type(part: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def check_value(part: dict[str, Any], where: str) -> None:
+    """Check the shape of a value part before any path is evaluated, so that a malformed body is a
+    400 even when its path would not match (a 404 would send the supplier the wrong way)."""
+    stack: list[tuple[dict[str, Any], str, int]] = [(part, where, 0)]
+    while stack:
+        cur, cur_where, depth = stack.pop()
+        if depth > MAX_VALUE_DEPTH:
+            raise _invalid(f"patch value nested deeper than {MAX_VALUE_DEPTH} levels", cur_where)
+        typed = value_type(cur)
+        parts = cur.get("part")
+        if typed is not None and parts is not None:
+            raise _invalid("a part has either a value[x] or nested parts, not both", cur_where)
+        if typed is not None:
+            problem = json_shape_error(typed[1], cur[typed[0]])
+            if problem:
+                raise _invalid(f"{typed[0]} {problem}", cur_where)
+            continue
+        if not isinstance(parts, list) or not parts:
+            raise _invalid("the value is missing: give a value[x] (e.g. valueInteger) or nested parts", cur_where)
+        for j, sub in enumerate(parts):
+            sub_where = f"{cur_where}.part[{j}]"
+            if not isinstance(sub, dict) or not isinstance(sub.get("name"), str) or not sub["name"]:
+                raise _invalid("each part of a value needs a 'name': the element it gives", sub_where)
+            stack.append((sub, sub_where, depth + 1))
+
+
 def read_value(part: dict[str, Any], *, type_name: str | None, model: ElementModel, where: str, depth: int = 0) -> Any:
-    """The FHIR JSON given by ``part`` for an element of type ``type_name`` (None: unknown)."""
-    if depth > MAX_VALUE_DEPTH:
-        raise _invalid(f"patch value nested deeper than {MAX_VALUE_DEPTH} levels", where)
+    """The FHIR JSON given by ``part`` for an element of type ``type_name`` (None: unknown).
+
+    ``part`` must have passed ``check_value``; recursion follows its (bounded) nesting.
+    """
     typed = value_type(part)
-    parts = part.get("part")
-    if typed is not None and parts is not None:
-        raise _invalid("a part has either a value[x] or nested parts, not both", where)
     if typed is not None:
-        key, fhir_type = typed
-        value = part[key]
-        problem = json_shape_error(fhir_type, value)
-        if problem:
-            raise _invalid(f"{key}: {problem}", where)
-        return value
-    if not isinstance(parts, list) or not parts:
-        raise _invalid("the value is missing: give a value[x] (e.g. valueInteger) or nested parts", where)
-    return _from_parts(parts, type_name=type_name, model=model, where=where, depth=depth)
+        return part[typed[0]]
+    return _from_parts(part["part"], type_name=type_name, model=model, where=where, depth=depth)
 
 
 def _from_parts(
-    parts: list[Any], *, type_name: str | None, model: ElementModel, where: str, depth: int
+    parts: list[dict[str, Any]], *, type_name: str | None, model: ElementModel, where: str, depth: int
 ) -> dict[str, Any]:
+    if depth > MAX_VALUE_DEPTH:
+        raise _invalid(f"patch value nested deeper than {MAX_VALUE_DEPTH} levels", where)
     out: dict[str, Any] = {}
     for j, sub in enumerate(parts):
         sub_where = f"{where}.part[{j}]"
-        if not isinstance(sub, dict) or not isinstance(sub.get("name"), str) or not sub["name"]:
-            raise _invalid("each part of a value needs a 'name': the element it gives", sub_where)
         name: str = sub["name"]
         typed = value_type(sub)
         info = model.element(type_name, name, typed[1] if typed else None) if type_name else None
