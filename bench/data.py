@@ -113,6 +113,10 @@ def service(i: int, rng: random.Random, location_id: str) -> dict[str, Any]:
     hcs["identifier"][0]["system"] = SERVICE_ID_SYSTEM
     hcs["name"] = f"{1000 + i}  Offre de soins {i} - HOSPITALISATION COMPLETE"
     hcs["location"] = [{"reference": f"Location/{location_id}"}]
+    # The example misses its profile's required characteristic:careMode (tests/data/ig/PROVENANCE.md).
+    care_mode = _nos("TRE_R213-ModePriseEnCharge", "28")
+    care_mode["coding"][0]["display"] = "Hospitalisation complète (HC)"
+    hcs["characteristic"].insert(0, care_mode)
     return hcs
 
 

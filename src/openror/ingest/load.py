@@ -4,13 +4,16 @@ Each resource goes through the same preparation and validation as an API write (
 ``--trusted``) and is committed in batches. A resource with an id is written as an update (identical
 content → no new version, so re-loading the same data is a no-op); a resource without an id is
 matched on its first identifier (conditional update) or created. Every file gets a report of
-accepted, unchanged and rejected resources with the reason of each reject.
+accepted, unchanged and rejected resources with the reason of each reject. A resource with neither
+id nor identifier gets an id derived from its content (UUID v5), so re-loading it is a no-op too.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +23,10 @@ import orjson
 
 from openror.fhir.errors import FhirError
 from openror.fhir.jsonbody import check_bounds
-from openror.services.directory import Directory, Prepared, new_id
+from openror.services.directory import Directory, Prepared, check_id, check_type
 
 MAX_LINE_BYTES = 50 * 1024 * 1024
+_CONTENT_NS = uuid.UUID("5d1c6f0e-8b0a-4c53-9d61-6f70656e726f")
 MAX_REJECTS_KEPT = 1000
 
 
@@ -96,6 +100,25 @@ def iter_resources(path: Path, *, max_depth: int, max_array: int) -> Iterator[tu
             yield from _expand(f"line {lineno}", value, max_depth, max_array)
 
 
+def check_readable(path: Path) -> str | None:
+    """Why ``path`` cannot be loaded at all, or None.
+
+    A gzip file is decompressed once to its end before anything is written, so a truncated or
+    corrupt archive is refused whole instead of being half-loaded.
+    """
+    try:
+        with path.open("rb") as raw:
+            if raw.read(2) != b"\x1f\x8b":
+                return None
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) as gz:
+                while gz.read(1 << 20):
+                    pass
+    except (EOFError, OSError, zlib.error) as exc:
+        return f"truncated or corrupt gzip file, nothing loaded: {exc}"
+    return None
+
+
 def _is_single_document(path: Path) -> bool:
     name = path.name.lower().removesuffix(".gz")
     return not (name.endswith(".ndjson") or name.endswith(".jsonl"))
@@ -158,6 +181,10 @@ class Loader:
         progress: Callable[[int], None] | None = None,
     ) -> FileReport:
         report = FileReport(str(path))
+        problem = check_readable(path)
+        if problem is not None:
+            report.reject(path.name, problem)
+            return report
         batch: list[tuple[str, dict[str, Any]]] = []
         for where, item in iter_resources(path, max_depth=max_depth, max_array=max_array):
             if isinstance(item, FhirError):
@@ -217,8 +244,6 @@ class Loader:
         rtype = res.get("resourceType")
         if not isinstance(rtype, str):
             raise FhirError.of_structure("resourceType is missing")
-        from openror.services.directory import check_id, check_type
-
         check_type(rtype)
         rid = res.get("id")
         if isinstance(rid, str):
@@ -234,4 +259,7 @@ class Loader:
                 if len(matches) > 1:
                     raise FhirError.of_structure(f"identifier {system}|{ident['value']} matches several {rtype}")
                 break
-        return d.prepare_create(rtype, new_id(), res)
+        # Neither id nor identifier: the id is derived from the content, so re-loading the same
+        # resource finds it (unchanged) instead of creating a duplicate.
+        content_id = str(uuid.uuid5(_CONTENT_NS, orjson.dumps(res, option=orjson.OPT_SORT_KEYS).decode()))
+        return d.prepare_update(rtype, content_id, dict(res, id=content_id), method="PUT")
