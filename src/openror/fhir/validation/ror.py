@@ -96,6 +96,8 @@ class Rule:
     systems: frozenset[str] = frozenset()  # slices told apart by coding.system: their systems
     system_index: dict[str, tuple[int, ...]] = field(default_factory=dict)  # system -> candidate slices
     by_system_only: bool = False
+    per_item: bool = False  # something to check on each value (pattern, binding, children, extension rules)
+    reads_shadow: bool = False  # has children: a primitive's extensions live in "_name"
 
     def checks_something(self) -> bool:
         return bool(
@@ -609,9 +611,13 @@ def _choice(container: Mapping[str, Any], prefix: str = "value") -> tuple[str | 
     return None, None
 
 
+_NO_ITEMS: Final[list[Any]] = []
+
+
 def _walk(rule: Rule, container: Mapping[str, Any], path: str, ctx: _Ctx) -> None:
     for child in rule.child_list:
-        if child.name == "value[x]":
+        name = child.name
+        if name == "value[x]":
             key, value = _choice(container)
             if key is None:
                 if child.min:
@@ -621,20 +627,23 @@ def _walk(rule: Rule, container: Mapping[str, Any], path: str, ctx: _Ctx) -> Non
                 want = " or ".join(child.types)
                 ctx.add("value", f"{child.eid}: the value must be of type {want}, not {key[5:]}", f"{path}.{key}")
                 continue
-            _element(child, [value], None, path, key, False, ctx)
+            if child.per_item:
+                _item(child, value, None, f"{path}.{key}", ctx)
             continue
-        raw = container.get(child.name, _MISSING)
-        shadow = container.get("_" + child.name)
-        if raw is _MISSING or raw is None:
+        raw = container.get(name)
+        shadow = container.get("_" + name) if child.reads_shadow else None
+        if raw is None:
             if shadow is None:
-                _element(child, [], None, path, child.name, False, ctx)
+                if child.min and not child.min_covered:
+                    ctx.add("required", f"{child.eid}: minimum cardinality {child.min}, found 0", f"{path}.{name}")
+                if child.slice_list:
+                    _slices(child, _NO_ITEMS, None, path, name, False, ctx)
                 continue
             raw = [None] * len(shadow) if isinstance(shadow, list) else None
         if isinstance(raw, list):
-            shadows = shadow if isinstance(shadow, list) else None
-            _element(child, raw, shadows, path, child.name, True, ctx)
+            _element(child, raw, shadow if isinstance(shadow, list) else None, path, name, True, ctx)
         else:
-            _element(child, [raw], [shadow] if shadow is not None else None, path, child.name, False, ctx)
+            _element(child, [raw], [shadow] if shadow is not None else None, path, name, False, ctx)
 
 
 def _element(
@@ -651,13 +660,10 @@ def _element(
         ctx.add("required", f"{rule.eid}: minimum cardinality {rule.min}, found {n}", f"{path}.{key}")
     if rule.max is not None and n > rule.max:
         ctx.add("structure", f"{rule.eid}: maximum cardinality {rule.max}, found {n}", f"{path}.{key}")
-    if not n:
-        if rule.slice_list:
-            _slices(rule, items, shadows, path, key, is_list, ctx)
-        return
-    for i, item in enumerate(items):
-        ipath = f"{path}.{key}[{i}]" if is_list else f"{path}.{key}"
-        _item(rule, item, shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
+    if rule.per_item:
+        for i, item in enumerate(items):
+            ipath = f"{path}.{key}[{i}]" if is_list else f"{path}.{key}"
+            _item(rule, item, shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
     if rule.slice_list:
         _slices(rule, items, shadows, path, key, is_list, ctx)
 
@@ -672,7 +678,9 @@ def _slices(
     ctx: _Ctx,
 ) -> None:
     matched: dict[int, list[int]] = {}
-    if rule.by_url_only:
+    if not items:
+        pass
+    elif rule.by_url_only:
         url_index, name_index = rule.url_index, rule.name_index
         for i, item in enumerate(items):
             url = item.get("url") if isinstance(item, dict) else None
@@ -705,14 +713,15 @@ def _slices(
                     break
     for s, sl in enumerate(rule.slice_list):
         idx = matched.get(s, ())
-        where = f"{path}.{key}{sl.where}"
-        if len(idx) < sl.min and not (sl.url is not None and sl.url in ctx.skip_min_urls):
-            ctx.add("required", f"{sl.eid}: minimum cardinality {sl.min}, found {len(idx)}", where)
-        if sl.max is not None and len(idx) > sl.max:
-            ctx.add("structure", f"{sl.eid}: maximum cardinality {sl.max}, found {len(idx)}", where)
-        for i in idx:
-            ipath = f"{path}.{key}[{i}]" if is_list else f"{path}.{key}"
-            _item(sl, items[i], shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
+        count = len(idx)
+        if count < sl.min and not (sl.url is not None and sl.url in ctx.skip_min_urls):
+            ctx.add("required", f"{sl.eid}: minimum cardinality {sl.min}, found {count}", f"{path}.{key}{sl.where}")
+        if sl.max is not None and count > sl.max:
+            ctx.add("structure", f"{sl.eid}: maximum cardinality {sl.max}, found {count}", f"{path}.{key}{sl.where}")
+        if sl.per_item:
+            for i in idx:
+                ipath = f"{path}.{key}[{i}]" if is_list else f"{path}.{key}"
+                _item(sl, items[i], shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
 
 
 def _item(rule: Rule, item: Any, shadow: Any, path: str, ctx: _Ctx) -> None:
@@ -722,6 +731,8 @@ def _item(rule: Rule, item: Any, shadow: Any, path: str, ctx: _Ctx) -> None:
         _check_binding(rule.binding, item, path, ctx)
     if rule.system_binding and item is not None:
         _check_system(rule.system_binding, item, path, ctx)
+    if rule.extension_rules is None and not rule.child_list:
+        return
     container = item if isinstance(item, dict) else shadow if isinstance(shadow, dict) else None
     if container is None:
         return
