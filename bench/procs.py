@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 SERVER_CORE = 0
@@ -43,10 +43,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start(
+    cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start a long-running process in its own session (so its children go with it), tracked by PID."""
     fh = log.open("ab")
-    proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
     fh.close()
     _started[proc.pid] = proc
     return proc
@@ -65,15 +67,6 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
-
-
-@contextlib.contextmanager
-def running(cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start(cmd, log=log, env=env)
-    try:
-        yield proc
-    finally:
-        stop(proc)
 
 
 def on_cleanup(fn: Callable[[], None]) -> None:
@@ -125,9 +118,24 @@ def wait_http(
         time.sleep(0.1)
 
 
-def run_json(cmd: Sequence[str], *, timeout: float = 1800, env: dict[str, str] | None = None) -> str:
+def get_status(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def run_json(
+    cmd: Sequence[str], *, timeout: float = 1800, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> str:
     """Run a short-lived command to completion and return its stdout (stderr shown on failure)."""
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True
+    )
     _started[proc.pid] = proc
     try:
         out, err = proc.communicate(timeout=timeout)

@@ -77,7 +77,9 @@ class Bench:
         self.openror = [str(Path(sys.executable).parent / "openror")]
         if not Path(self.openror[0]).exists():
             self.openror = [sys.executable, "-m", "openror.cli.main"]
+        # Subprocesses run in the temp dir (no repo .env, no stray var/openror.db) with explicit settings.
         self.env = dict(os.environ, OPENROR_STRUCTURAL_VALIDATION="true", PYTHONPATH=str(ROOT))
+        self.env.pop("OPENROR_DATABASE_URL", None)
 
     # -- data --------------------------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class Bench:
 
     def _timed(self, cmd: list[str], *, core: int) -> tuple[float, int, str]:
         t0 = time.perf_counter()
-        proc = subprocess.run(procs.pinned(core, cmd), capture_output=True, env=self.env, cwd=ROOT, check=False)
+        proc = subprocess.run(procs.pinned(core, cmd), capture_output=True, env=self.env, cwd=self.work, check=False)
         return time.perf_counter() - t0, proc.returncode, proc.stderr.decode(errors="replace")
 
     def _load(self, url: str, path: Path, *, trusted: bool, name: str) -> dict[str, Any]:
@@ -142,15 +144,19 @@ class Bench:
             raise RuntimeError(f"openror db upgrade failed:\n{err[-3000:]}")
 
     def _py(self, module: str, *args: str, core: int, timeout: float = 1800) -> dict[str, Any]:
-        out = procs.run_json(procs.pinned(core, [sys.executable, "-m", module, *args]), env=self.env, timeout=timeout)
+        cmd = procs.pinned(core, [sys.executable, "-m", module, *args])
+        out = procs.run_json(cmd, env=self.env, cwd=self.work, timeout=timeout)
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return result
 
-    def _serve(self, name: str, make_cmd: Callable[[int], list[str]]) -> tuple[Any, int]:
+    def _serve(self, name: str, make_cmd: Callable[[int], list[str]], url: str | None = None) -> tuple[Any, int]:
         """Start a server on the server core and wait until it answers."""
         port = procs.free_port()
         log = self.work / f"{name}.log"
-        proc = procs.start(procs.pinned(procs.SERVER_CORE, make_cmd(port)), log=log, env=self.env)
+        # OPENROR_DATABASE_URL too: `openror serve --database-url` alone is not seen by the app (settings
+        # are cached before the CLI exports the override).
+        env = dict(self.env, OPENROR_DATABASE_URL=url) if url else self.env
+        proc = procs.start(procs.pinned(procs.SERVER_CORE, make_cmd(port)), log=log, env=env, cwd=self.work)
         procs.wait_http(port, "/fhir/metadata", proc, log=log)
         return proc, port
 
@@ -234,9 +240,12 @@ class Bench:
         self._export_bodies(url, bodies)
         res: dict[str, Any] = {}
 
-        def measure(kind: str, make_cmd: Callable[[int], list[str]]) -> None:
-            proc, port = self._serve(f"{name}-{kind}", make_cmd)
+        def measure(kind: str, make_cmd: Callable[[int], list[str]], db: str | None) -> None:
+            proc, port = self._serve(f"{name}-{kind}", make_cmd, db)
             try:
+                probe = f"/fhir/Location/{self.location_ids[-1]}"  # one read: fail fast on a wrong database
+                if (status := procs.get_status(port, probe)) != 200:
+                    raise RuntimeError(f"{kind}: GET {probe} answered {status}")
                 print(f"[{name}] read {kind}: cold", flush=True)
                 cold = self.client.read(port, self.ids_file, connections=c.read_connections, seconds=c.seconds)
                 self.client.read(port, self.hot_file, connections=c.read_connections, seconds=c.warmup, seed=2)
@@ -246,15 +255,15 @@ class Bench:
             finally:
                 procs.stop(proc)
 
-        measure("ceiling", lambda port: [sys.executable, "-m", "bench.ceiling_app", str(bodies), str(port)])
+        measure("ceiling", lambda port: [sys.executable, "-m", "bench.ceiling_app", str(bodies), str(port)], None)
         res["pg_restarted_before_cold"] = pg.restart() if pg is not None else False
-        measure("openror", self._openror_serve(url))
+        measure("openror", self._openror_serve(url), url)
         return res
 
     def create(self, name: str, url: str) -> dict[str, Any]:
         c = self.cfg
         before = self._count(url, "Location")
-        proc, port = self._serve(f"{name}-create", self._openror_serve(url))
+        proc, port = self._serve(f"{name}-create", self._openror_serve(url), url)
         try:
             print(f"[{name}] create: warm-up + measure", flush=True)
             warm = self.client.create(port, self.bodies_file, connections=c.create_connections, seconds=c.warmup)
@@ -277,7 +286,7 @@ class Bench:
         port = procs.free_port()
         log = self.work / "raw.log"
         cmd = [sys.executable, "-m", "bench.pyload", "--serve-raw", str(port)]
-        proc = procs.start(procs.pinned(procs.SERVER_CORE, cmd), log=log, env=self.env)
+        proc = procs.start(procs.pinned(procs.SERVER_CORE, cmd), log=log, env=self.env, cwd=self.work)
         try:
             procs.wait_http(port, "/", proc, log=log)
             return self.client.read(

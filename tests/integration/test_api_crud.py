@@ -317,3 +317,17 @@ def test_unknown_route_methods(client: Any) -> None:
     r = client.post("/fhir/metadata", json={}, headers=H)
     assert r.status_code == 404
     outcome(r)
+
+
+def test_noop_patch_writes_no_version(client: Any) -> None:
+    body = location()
+    body["name"] = "Same"
+    rid = create(client, body).json()["id"]
+    patch = {"resourceType": "Parameters", "parameter": [{"name": "operation", "part": [
+        {"name": "type", "valueCode": "replace"},
+        {"name": "path", "valueString": "Location.name"},
+        {"name": "value", "valueString": "Same"},
+    ]}]}  # fmt: skip
+    r = client.patch(f"/fhir/Location/{rid}", json=patch, headers=H)
+    assert r.status_code == 200 and r.headers["etag"] == 'W/"1"'
+    assert len(client.get(f"/fhir/Location/{rid}/_history").json()["entry"]) == 1

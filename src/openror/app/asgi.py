@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from openror.app.factory import build_app
-from openror.config import get_settings
+from openror.config import Settings
 
-app = build_app(get_settings())
+# Read the environment now (not the cached settings): `openror serve --database-url` passes its
+# overrides to the worker processes through the environment.
+app = build_app(Settings())

@@ -309,6 +309,8 @@ class Directory:
             raise FhirError.of(Category.INVALID, "a patch may not change resourceType or id")
         keep_creation_date(after, creation_date(before), now_us())
         warnings = self._validate(after)
+        if _same_as_current(after, cur):
+            return Prepared(None, created=False, warnings=warnings, current=cur)
         return Prepared(
             Write(
                 rtype,

@@ -96,6 +96,7 @@ class Rule:
     systems: frozenset[str] = frozenset()  # slices told apart by coding.system: their systems
     system_index: dict[str, tuple[int, ...]] = field(default_factory=dict)  # system -> candidate slices
     by_system_only: bool = False
+    loose_url: bool = False  # extension slice named by a relative url that may also come absolute
     per_item: bool = False  # something to check on each value (pattern, binding, children, extension rules)
     reads_shadow: bool = False  # has children: a primitive's extensions live in "_name"
 
@@ -375,17 +376,19 @@ class _Compiler:
             el.by_url_only = True
             for i, sl in enumerate(slices):
                 assert sl.url is not None
-                if "/" in sl.url:
-                    el.url_index.setdefault(sl.url, i)
-                else:
+                if sl.loose_url:
                     el.name_index.setdefault(sl.url, i)
+                else:
+                    el.url_index.setdefault(sl.url, i)
         if el.min and sum(sl.min for sl in slices) >= el.min:
             el.min_covered = True
 
     def _extension_slice(self, sl: Rule, *, relative: bool) -> None:
         fixed = _child_pattern(sl, "url")
         if isinstance(fixed, str):
-            url, rel = fixed, "/" not in fixed
+            url, rel = fixed, False
+            # matched on exactly this url: the fixedUri check of the url child is implied
+            sl.child_list = tuple(c for c in sl.child_list if c.name != "url")
         elif sl.profile:
             url, rel = sl.profile, False
         elif relative and sl.slice_name:
@@ -393,6 +396,7 @@ class _Compiler:
         else:
             return  # e.g. Organization.extension:usePeriod: no url known, nothing enforceable
         sl.url = url
+        sl.loose_url = rel
         sl.matcher = _url_matcher(url, rel)
         sl.where = f".where(url='{url}')"
         if sl.profile:
@@ -618,7 +622,13 @@ def _walk(rule: Rule, container: Mapping[str, Any], path: str, ctx: _Ctx) -> Non
     for child in rule.child_list:
         name = child.name
         if name == "value[x]":
-            key, value = _choice(container)
+            key = value = None
+            for k in child.value_keys:  # usually one allowed type: one dict lookup
+                if k in container:
+                    key, value = k, container[k]
+                    break
+            else:
+                key, value = _choice(container)
             if key is None:
                 if child.min:
                     ctx.add("required", f"{child.eid}: a value is required", f"{path}.value")
@@ -768,6 +778,15 @@ def _codings(item: Any) -> tuple[list[tuple[str | None, str, str]], bool]:
 
 
 def _check_binding(vs: str, item: Any, path: str, ctx: _Ctx) -> None:
+    if isinstance(item, dict):  # fast path: the first coding is plainly valid and canonical
+        first = item.get("coding")
+        first = first[0] if isinstance(first, list) and first else item if "code" in item else None
+        if isinstance(first, dict):
+            code, system = first.get("code"), first.get("system")
+            if isinstance(code, str):
+                r = ctx.term.validate_code(vs, system, code, allow_retired=ctx.allow_retired)
+                if r.verdict is Verdict.VALID and not r.retired and (system is None or system == r.system):
+                    return
     codings, _ = _codings(item)
     if not codings:
         ctx.add("code-invalid", f"a code from {_vs_label(vs)} is required (required binding)", path)
@@ -871,6 +890,28 @@ class RuleTable:
             compiler.compile(rule, rule.name)
             if sd.get("type") in PROFILED_TYPES:
                 self.by_type[sd["type"]] = rule
+        seen: set[int] = set()
+        for rule in [*self.by_type.values(), *extension_profiles.values(), *compiler.hand.values()]:
+            _finalize(rule, seen)
+
+
+def _finalize(rule: Rule, seen: set[int]) -> None:
+    """Precompute what the walker needs to know to skip work (once every rule is compiled)."""
+    if id(rule) in seen:
+        return
+    seen.add(id(rule))
+    for child in (*rule.children.values(), *rule.slices.values()):
+        _finalize(child, seen)
+    if rule.extension_rules is not None:
+        _finalize(rule.extension_rules, seen)
+    rule.per_item = bool(
+        rule.pattern is not _MISSING
+        or rule.binding
+        or rule.system_binding
+        or rule.extension_rules is not None
+        or rule.child_list
+    )
+    rule.reads_shadow = bool(rule.child_list or rule.extension_rules is not None)
 
 
 def _packaged_differentials() -> list[dict[str, Any]]:
