@@ -98,7 +98,6 @@ def stamp(resource: dict[str, Any], *, resource_id: str, version_id: int, last_u
 
     ``id``, ``meta.versionId``, ``meta.lastUpdated`` and the ROR profile first in ``meta.profile``.
     """
-    resource["id"] = resource_id
     rtype = resource["resourceType"]
     meta = resource.get("meta")
     if not isinstance(meta, dict):
@@ -109,7 +108,10 @@ def stamp(resource: dict[str, Any], *, resource_id: str, version_id: int, last_u
     if profile is not None:
         others = [p for p in meta.get("profile", []) or [] if p != profile]
         new_meta["profile"] = [profile, *others]
-    resource["meta"] = new_meta
+    # Canonical order for readers: resourceType, id, meta, then the rest as given.
+    rest = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
+    resource.clear()
+    resource.update({"resourceType": rtype, "id": resource_id, "meta": new_meta, **rest})
     return resource
 
 

@@ -99,6 +99,7 @@ class Rule:
     loose_url: bool = False  # extension slice named by a relative url that may also come absolute
     per_item: bool = False  # something to check on each value (pattern, binding, children, extension rules)
     reads_shadow: bool = False  # has children: a primitive's extensions live in "_name"
+    leaf: Rule | None = None  # simple sub-extension slice: its value[x] rule (fast path in _slices)
 
     def checks_something(self) -> bool:
         return bool(
@@ -729,9 +730,24 @@ def _slices(
         if sl.max is not None and count > sl.max:
             ctx.add("structure", f"{sl.eid}: maximum cardinality {sl.max}, found {count}", f"{path}.{key}{sl.where}")
         if sl.per_item:
+            leaf = sl.leaf
             for i in idx:
+                item = items[i]
+                if leaf is not None and "extension" not in item:
+                    # Fast path (capacity records): one typed value, plainly valid. Anything else takes
+                    # the full path below, which reports the problem.
+                    for k in leaf.value_keys:
+                        if k in item:
+                            if leaf.binding is None or _plainly_valid(leaf.binding, item[k], ctx):
+                                break
+                            k = ""
+                            break
+                    else:
+                        k = ""
+                    if k:
+                        continue
                 ipath = f"{path}.{key}[{i}]" if is_list else f"{path}.{key}"
-                _item(sl, items[i], shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
+                _item(sl, item, shadows[i] if shadows is not None and i < len(shadows) else None, ipath, ctx)
 
 
 def _item(rule: Rule, item: Any, shadow: Any, path: str, ctx: _Ctx) -> None:
@@ -777,16 +793,24 @@ def _codings(item: Any) -> tuple[list[tuple[str | None, str, str]], bool]:
     return [], False
 
 
+def _plainly_valid(vs: str, item: Any, ctx: _Ctx) -> bool:
+    """Fast path: the first coding is in the value set, active, with the canonical system (no issue to add)."""
+    if not isinstance(item, dict):
+        return False
+    first = item.get("coding")
+    first = first[0] if isinstance(first, list) and first else item if "code" in item else None
+    if not isinstance(first, dict):
+        return False
+    code, system = first.get("code"), first.get("system")
+    if not isinstance(code, str):
+        return False
+    r = ctx.term.validate_code(vs, system, code, allow_retired=ctx.allow_retired)
+    return r.verdict is Verdict.VALID and not r.retired and (system is None or system == r.system)
+
+
 def _check_binding(vs: str, item: Any, path: str, ctx: _Ctx) -> None:
-    if isinstance(item, dict):  # fast path: the first coding is plainly valid and canonical
-        first = item.get("coding")
-        first = first[0] if isinstance(first, list) and first else item if "code" in item else None
-        if isinstance(first, dict):
-            code, system = first.get("code"), first.get("system")
-            if isinstance(code, str):
-                r = ctx.term.validate_code(vs, system, code, allow_retired=ctx.allow_retired)
-                if r.verdict is Verdict.VALID and not r.retired and (system is None or system == r.system):
-                    return
+    if _plainly_valid(vs, item, ctx):
+        return
     codings, _ = _codings(item)
     if not codings:
         ctx.add("code-invalid", f"a code from {_vs_label(vs)} is required (required binding)", path)
@@ -912,6 +936,24 @@ def _finalize(rule: Rule, seen: set[int]) -> None:
         or rule.child_list
     )
     rule.reads_shadow = bool(rule.child_list or rule.extension_rules is not None)
+    rule.leaf = _leaf_value_rule(rule)
+
+
+def _leaf_value_rule(rule: Rule) -> Rule | None:
+    """The value[x] rule of a sub-extension slice that checks nothing but its value's type and binding."""
+    if rule.slice_name is None or rule.name != "extension" or rule.pattern is not _MISSING:
+        return None
+    if rule.binding or rule.system_binding or rule.extension_rules is not None:
+        return None
+    value = None
+    for child in rule.child_list:
+        if child.name == "value[x]" and child.value_keys and not child.child_list and not child.slice_list:
+            if child.pattern is not _MISSING or child.system_binding or child.extension_rules is not None:
+                return None
+            value = child
+        elif not (child.name == "extension" and child.max == 0 and not child.min and not child.slice_list):
+            return None
+    return value
 
 
 def _packaged_differentials() -> list[dict[str, Any]]:
