@@ -89,14 +89,20 @@ class LoadClient:
             (workdir / "create.lua").write_text(CREATE_LUA + DONE_LUA)
 
     def read(self, port: int, ids_file: Path, *, connections: int, seconds: float, seed: int = 1) -> dict[str, Any]:
+        load1 = os.getloadavg()[0]
         if self.wrk:
-            return self._wrk(port, "read.lua", [str(ids_file), str(seed)], connections, seconds)
-        return self._py(port, ["--ids", str(ids_file), "--seed", str(seed)], connections, seconds)
+            r = self._wrk(port, "read.lua", [str(ids_file), str(seed)], connections, seconds)
+        else:
+            r = self._py(port, ["--ids", str(ids_file), "--seed", str(seed)], connections, seconds)
+        return {**r, "loadavg1_before": load1}
 
     def create(self, port: int, bodies_file: Path, *, connections: int, seconds: float) -> dict[str, Any]:
+        load1 = os.getloadavg()[0]
         if self.wrk:
-            return self._wrk(port, "create.lua", [str(bodies_file)], connections, seconds)
-        return self._py(port, ["--post", str(bodies_file)], connections, seconds)
+            r = self._wrk(port, "create.lua", [str(bodies_file)], connections, seconds)
+        else:
+            r = self._py(port, ["--post", str(bodies_file)], connections, seconds)
+        return {**r, "loadavg1_before": load1}
 
     def _wrk(self, port: int, script: str, args: list[str], connections: int, seconds: float) -> dict[str, Any]:
         assert self.wrk is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import statistics
 import time
@@ -97,9 +98,12 @@ def main() -> None:
     term = packaged_terminology()
     print(f"{'resource':45} {'tier a (ROR)':>14} {'tier b (R4)':>14} {'validate()':>14}   res/s, 1 core")
     for label, res in samples().items():
-        a = rate(lambda res=res: validate_ror(res, term), args.seconds, args.runs)
-        b = rate(lambda res=res: validate_structure(res), args.seconds, args.runs)
-        both = rate(lambda res=res: validate(res, terminology=term, structural=True), args.seconds, args.runs)
+        tiers: list[Callable[[], object]] = [
+            functools.partial(validate_ror, res, term),
+            functools.partial(validate_structure, res),
+            functools.partial(validate, res, terminology=term, structural=True),
+        ]
+        a, b, both = (rate(fn, args.seconds, args.runs) for fn in tiers)
         print(f"{label:45} {a:14,.0f} {b:14,.0f} {both:14,.0f}")
 
 

@@ -11,7 +11,13 @@ import pytest
 
 from openror.fhir.errors import Issue
 from openror.fhir.terminology import packaged_terminology
-from openror.fhir.validation.ror import CORE_REQUIRED_CODES, HAND_EXTENSIONS, rule_table, validate_ror
+from openror.fhir.validation.ror import (
+    CORE_REQUIRED_CODES,
+    DISCRIMINATOR_OVERRIDES,
+    HAND_EXTENSIONS,
+    rule_table,
+    validate_ror,
+)
 
 IG = Path(__file__).parents[1] / "data" / "ig"
 NOS = "https://mos.esante.gouv.fr/NOS/"
@@ -547,6 +553,14 @@ def test_rule_table_is_compiled_once_and_tables_cite_their_source() -> None:
     assert rule_table(T) is rule_table(T)
     assert all(ext.source for ext in HAND_EXTENSIONS.values())
     assert set(CORE_REQUIRED_CODES) >= {"Location", "Task", "HealthcareService", "CodeSystem", "ValueSet"}
+
+
+def test_docs_list_every_hand_written_rule() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "validation.md").read_text(encoding="utf-8")
+    for key in DISCRIMINATOR_OVERRIDES:
+        assert f"`{key}`" in doc, key
+    for url in HAND_EXTENSIONS:
+        assert f"`{url.rsplit('/', 1)[-1]}`" in doc, url
 
 
 def test_validation_does_not_modify_the_resource() -> None:

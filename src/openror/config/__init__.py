@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     # Request bounds: every input is bounded (413 / 400 beyond them).
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    max_json_depth: int = Field(default=64, ge=8, le=1000)
+    max_json_depth: int = Field(default=64, ge=8, le=200)
     max_array_length: int = Field(default=10_000, ge=10)
     max_bundle_entries: int = Field(default=10_000, ge=1)
 

@@ -26,18 +26,24 @@ def parse_json(body: bytes, *, max_depth: int, max_array: int) -> Any:
 
 
 def check_bounds(value: Any, *, max_depth: int, max_array: int) -> None:
-    """Iteratively check nesting depth and array lengths."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Check nesting depth and array lengths (recursion bounded by ``max_depth``)."""
+
+    def walk(node: Any, depth: int) -> None:
         if depth > max_depth:
             raise FhirError.of(Category.STRUCTURE, f"JSON nesting deeper than {max_depth} levels")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
+        if type(node) is dict:
+            for v in node.values():
+                if type(v) is dict or type(v) is list:
+                    walk(v, depth + 1)
+        else:
             if len(node) > max_array:
                 raise FhirError.of(Category.STRUCTURE, f"JSON array longer than {max_array} items")
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+            for v in node:
+                if type(v) is dict or type(v) is list:
+                    walk(v, depth + 1)
+
+    if type(value) is dict or type(value) is list:
+        walk(value, 1)
 
 
 def parse_resource(body: bytes, *, max_depth: int, max_array: int, expected_type: str | None = None) -> dict[str, Any]:

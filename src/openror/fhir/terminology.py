@@ -180,6 +180,10 @@ class Terminology(Protocol):
         """Canonical systems a value set draws from (loaded ValueSet, else the known table); may be empty."""
         ...
 
+    def is_retired(self, system: str, code: str) -> str | None:
+        """Why ``code`` is retired in ``system`` (e.g. ``"dateFin 2016-01-01"``); None when active or unknown."""
+        ...
+
     def validate_code(
         self, value_set_url: str, system: str | None, code: str, *, allow_retired: bool = False
     ) -> CodeCheck:

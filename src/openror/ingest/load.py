@@ -24,6 +24,7 @@ import orjson
 from openror.fhir.errors import FhirError
 from openror.fhir.jsonbody import check_bounds
 from openror.services.directory import Directory, Prepared, check_id, check_type
+from openror.store.repository import Current
 
 MAX_LINE_BYTES = 50 * 1024 * 1024
 _CONTENT_NS = uuid.UUID("5d1c6f0e-8b0a-4c53-9d61-6f70656e726f")
@@ -211,9 +212,14 @@ class Loader:
             outcome.clear()
             prepared: list[Prepared] = []
             seen: set[tuple[str, str]] = set()
+            current = d.store.read_many(
+                (r["resourceType"], r["id"])
+                for _, r in batch
+                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
+            )
             for i, (where, res) in enumerate(batch):
                 try:
-                    p = self._prepare(res)
+                    p = self._prepare(res, current)
                 except FhirError as err:
                     outcome[i] = f"reject:{where}: {err}"
                     continue
@@ -239,7 +245,7 @@ class Loader:
             else:
                 report.unchanged += 1
 
-    def _prepare(self, res: dict[str, Any]) -> Prepared:
+    def _prepare(self, res: dict[str, Any], current: dict[tuple[str, str], Current]) -> Prepared:
         d = self.directory
         rtype = res.get("resourceType")
         if not isinstance(rtype, str):
@@ -248,7 +254,7 @@ class Loader:
         rid = res.get("id")
         if isinstance(rid, str):
             check_id(rid)
-            return d.prepare_update(rtype, rid, res, method="PUT")
+            return d.prepare_update(rtype, rid, res, method="PUT", current=current)
         for ident in res.get("identifier") or []:
             if isinstance(ident, dict) and isinstance(ident.get("value"), str):
                 system = ident.get("system") if isinstance(ident.get("system"), str) else ""

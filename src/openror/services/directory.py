@@ -228,9 +228,17 @@ class Directory:
         return self.commit(lambda: [self.prepare_update(rtype, rid, body, if_match=if_match)])[0]
 
     def prepare_update(
-        self, rtype: str, rid: str, body: dict[str, Any], *, if_match: int | None = None, method: str = "PUT"
+        self,
+        rtype: str,
+        rid: str,
+        body: dict[str, Any],
+        *,
+        if_match: int | None = None,
+        method: str = "PUT",
+        current: dict[tuple[str, str], Current] | None = None,
     ) -> Prepared:
-        cur = self.store.read(rtype, rid)
+        """Prepare an update; ``current`` holds prefetched current rows (bulk loads read them at once)."""
+        cur = current.get((rtype, rid)) if current is not None else self.store.read(rtype, rid)
         _check_if_match(rtype, rid, cur, if_match)
         resource = _copy(body)
         resource["id"] = rid

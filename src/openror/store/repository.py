@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, text, update
 
 from openror.fhir.meta import stamp
 from openror.store.schema import clock, idx_token, resource, resource_version
@@ -119,7 +119,6 @@ class Store:
         with self._write_connection() as conn, conn.begin():
             stamp_us = self._take_clock(conn)
             current = self._current_rows(conn, keys)
-            out: list[Committed] = []
             for w in writes:
                 cur = current.get((w.type, w.id))
                 have = cur.version_id if cur else 0
@@ -127,7 +126,7 @@ class Store:
                     raise StaleWrite((w.type, w.id), f"expected version {w.expected_version}, found {have}")
                 if w.absent_if and self._any_match(conn, w.type, w.absent_if):
                     raise StaleWrite((w.type, w.id), "a matching resource appeared")
-                out.append(self._write_one(conn, w, cur, stamp_us))
+            out = self._write_all(conn, writes, current, stamp_us)
             if self.before_commit is not None:
                 self.before_commit(stamp_us)
         return out
@@ -165,51 +164,123 @@ class Store:
     def _any_match(self, conn: Connection, rtype: str, tokens: list[tuple[str, str | None, str]]) -> bool:
         return bool(self._match_ids(conn, rtype, tokens, limit=1))
 
-    def _write_one(self, conn: Connection, w: Write, cur: Current | None, stamp_us: int) -> Committed:
-        version = (cur.version_id if cur else 0) + 1
-        body: bytes | None = None
-        if w.resource is not None:
-            stamped = stamp(w.resource, resource_id=w.id, version_id=version, last_updated_us=stamp_us)
-            body = orjson.dumps(stamped)
-        deleted = w.resource is None
-        if cur is None:
-            rid = conn.execute(
-                insert(resource)
-                .values(
-                    type=w.type,
-                    id=w.id,
-                    version_id=version,
-                    last_updated=stamp_us,
-                    deleted=deleted,
-                    body=body,
-                )
-                .returning(resource.c.rid)
-            ).scalar_one()
-        else:
-            rid = cur.rid
+    def _write_all(
+        self,
+        conn: Connection,
+        writes: Sequence[Write],
+        current: dict[tuple[str, str], Current],
+        stamp_us: int,
+    ) -> list[Committed]:
+        """Write a batch with one executemany per table (the bulk-load path is this path too)."""
+        out: list[Committed] = []
+        new_rows: list[dict[str, Any]] = []
+        new_keys: list[tuple[str, str]] = []
+        updated_rows: list[dict[str, Any]] = []
+        for w in writes:
+            cur = current.get((w.type, w.id))
+            version = (cur.version_id if cur else 0) + 1
+            body: bytes | None = None
+            if w.resource is not None:
+                stamped = stamp(w.resource, resource_id=w.id, version_id=version, last_updated_us=stamp_us)
+                body = orjson.dumps(stamped)
+            row = {
+                "type": w.type,
+                "id": w.id,
+                "version_id": version,
+                "last_updated": stamp_us,
+                "deleted": w.resource is None,
+                "body": body,
+            }
+            if cur is None:
+                new_rows.append(row)
+                new_keys.append((w.type, w.id))
+            else:
+                updated_rows.append(row | {"b_rid": cur.rid})
+            out.append(Committed(w.type, w.id, version, stamp_us, body, w.method))
+        rids: dict[tuple[str, str], int] = {k: c.rid for k, c in current.items()}
+        if new_rows and self._use_copy(new_rows):
+            # Bulk path: take row ids from the sequence, then COPY (psycopg) instead of INSERTs.
+            seq = conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence('resource', 'rid')) FROM generate_series(1, :n)"),
+                {"n": len(new_rows)},
+            ).scalars()
+            for key, row, rid in zip(new_keys, new_rows, seq, strict=True):
+                row["rid"] = rids[key] = int(rid)
+            self._insert_rows(conn, resource, new_rows)
+        elif new_rows:
+            result = conn.execute(insert(resource).returning(resource.c.rid, sort_by_parameter_order=True), new_rows)
+            for key, rid in zip(new_keys, result.scalars(), strict=True):
+                rids[key] = int(rid)
+        if updated_rows:
             conn.execute(
                 update(resource)
-                .where(resource.c.rid == rid)
-                .values(version_id=version, last_updated=stamp_us, deleted=deleted, body=body)
+                .where(resource.c.rid == bindparam("b_rid"))
+                .values(
+                    version_id=bindparam("version_id"),
+                    last_updated=bindparam("last_updated"),
+                    deleted=bindparam("deleted"),
+                    body=bindparam("body"),
+                ),
+                [{k: r[k] for k in ("b_rid", "version_id", "last_updated", "deleted", "body")} for r in updated_rows],
             )
-            conn.execute(delete(idx_token).where(idx_token.c.rid == rid))
-        conn.execute(
-            insert(resource_version).values(
-                rid=rid, version_id=version, type=w.type, last_updated=stamp_us, method=w.method, body=body
-            )
+            old = [r["b_rid"] for r in updated_rows]
+            for start in range(0, len(old), 500):
+                conn.execute(delete(idx_token).where(idx_token.c.rid.in_(old[start : start + 500])))
+        self._insert_rows(
+            conn,
+            resource_version,
+            [
+                {
+                    "rid": rids[(w.type, w.id)],
+                    "version_id": c.version_id,
+                    "type": w.type,
+                    "last_updated": stamp_us,
+                    "method": w.method,
+                    "body": c.body,
+                }
+                for w, c in zip(writes, out, strict=True)
+            ],
         )
-        if not deleted and w.tokens:
-            conn.execute(
-                insert(idx_token),
-                [{"rid": rid, "type": w.type, "param": p, "system": s, "code": c, "vis": v} for p, s, c, v in w.tokens],
-            )
-        return Committed(w.type, w.id, version, stamp_us, body, w.method)
+        tokens = [
+            {"rid": rids[(w.type, w.id)], "type": w.type, "param": p, "system": sys_, "code": code, "vis": vis}
+            for w in writes
+            if w.resource is not None
+            for p, sys_, code, vis in w.tokens
+        ]
+        if tokens:
+            self._insert_rows(conn, idx_token, tokens)
+        return out
+
+    COPY_THRESHOLD = 32
+
+    def _use_copy(self, rows: Sequence[dict[str, Any]]) -> bool:
+        return self.dialect == "postgresql" and len(rows) >= self.COPY_THRESHOLD
+
+    def _insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many rows: COPY on PostgreSQL for large batches, executemany otherwise.
+
+        Table and column names come from our schema, never from input; values travel as COPY data.
+        """
+        if not self._use_copy(rows):
+            conn.execute(insert(table), list(rows))
+            return
+        cols = list(rows[0])
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(r[c] for c in cols))
 
     # -- reads ----------------------------------------------------------------------------------
 
     def read(self, rtype: str, rid: str) -> Current | None:
         with self.engine.connect() as conn:
             return self._current_rows(conn, [(rtype, rid)]).get((rtype, rid))
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
+        """Current rows of many (type, id) at once (absent keys are missing from the result)."""
+        with self.engine.connect() as conn:
+            return self._current_rows(conn, keys)
 
     def vread(self, rtype: str, rid: str, version_id: int) -> Version | None:
         stmt = (

@@ -419,7 +419,9 @@ def _identifier_type_matcher(codes: frozenset[str]) -> Matcher:
     def match(item: Any) -> bool:
         t = item.get("type") if isinstance(item, dict) else None
         codings = t.get("coding") if isinstance(t, dict) else None
-        return isinstance(codings, list) and any(isinstance(c, dict) and c.get("code") in codes for c in codings)
+        return isinstance(codings, list) and any(
+            isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"] in codes for c in codings
+        )
 
     return match
 
@@ -611,7 +613,7 @@ class _Ctx:
 
 def _choice(container: Mapping[str, Any], prefix: str = "value") -> tuple[str | None, Any]:
     for key, value in container.items():
-        if key.startswith(prefix) and len(key) > len(prefix) and key[len(prefix)].isupper():
+        if isinstance(key, str) and key.startswith(prefix) and len(key) > len(prefix) and key[len(prefix)].isupper():
             return key, value
     return None, None
 
@@ -781,7 +783,8 @@ def _codings(item: Any) -> tuple[list[tuple[str | None, str, str]], bool]:
         return [], False
     if "coding" in item or "text" in item:
         out = []
-        for j, c in enumerate(item.get("coding") or []):
+        codings = item.get("coding")
+        for j, c in enumerate(codings if isinstance(codings, list) else ()):
             if isinstance(c, dict) and isinstance(c.get("code"), str):
                 system = c.get("system")
                 out.append((system if isinstance(system, str) else None, c["code"], f".coding[{j}]"))
@@ -802,7 +805,7 @@ def _plainly_valid(vs: str, item: Any, ctx: _Ctx) -> bool:
     if not isinstance(first, dict):
         return False
     code, system = first.get("code"), first.get("system")
-    if not isinstance(code, str):
+    if not isinstance(code, str) or not (system is None or isinstance(system, str)):
         return False
     r = ctx.term.validate_code(vs, system, code, allow_retired=ctx.allow_retired)
     return r.verdict is Verdict.VALID and not r.retired and (system is None or system == r.system)
@@ -851,8 +854,7 @@ def _check_system(system: str, item: Any, path: str, ctx: _Ctx) -> None:
         if term.lookup(system, code) is None:
             ctx.add("code-invalid", f"code '{code}' does not exist in {system}", path + sub)
             continue
-        why = getattr(term, "is_retired", None)
-        reason = why(system, code) if why is not None else None
+        reason = term.is_retired(system, code)
         if reason:
             ctx.add(
                 "code-invalid",

@@ -66,6 +66,8 @@ def validate_structure(resource: Mapping[str, Any]) -> list[Issue]:
             )
         ]
     issues = _json_pass(resource, rtype)
+    if any(i.diagnostics.startswith("non-string key") for i in issues):
+        return issues
     try:
         _model(rtype).model_validate(resource)
     except Exception as exc:  # pydantic.ValidationError (kept lazy: no pydantic import at module load)
@@ -150,8 +152,9 @@ def _json_pass(resource: Mapping[str, Any], rtype: str) -> list[Issue]:
                 )
                 continue
             for key, value in node.items():
-                if not isinstance(key, str):
-                    continue
+                if not isinstance(key, str):  # not JSON: nothing more can be said about this body
+                    issues.append(Issue("structure", f"non-string key {key!r}", expression=(path,)))
+                    return issues
                 child = f"{path}.{key[1:] if key.startswith('_') else key}"
                 if value is None:
                     issues.append(Issue("structure", f"'{key}' is null (omit empty elements)", expression=(child,)))
@@ -182,7 +185,7 @@ def _json_pass(resource: Mapping[str, Any], rtype: str) -> list[Issue]:
 def _ext1(ext: Any, path: str, issues: list[Issue]) -> None:
     if not isinstance(ext, dict):
         return
-    has_value = any(k.startswith("value") and len(k) > 5 and k[5].isupper() for k in ext)
+    has_value = any(isinstance(k, str) and k.startswith("value") and len(k) > 5 and k[5].isupper() for k in ext)
     has_ext = bool(ext.get("extension"))
     if has_value and has_ext:
         issues.append(
