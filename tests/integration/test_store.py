@@ -47,7 +47,7 @@ def test_bulk_batch_round_trip(services: Services) -> None:
 def test_stale_write_rolls_back_whole_batch(services: Services) -> None:
     store = services.store
     store.commit(_writes(40, "s"))
-    batch = _writes(40, "t") + [_writes(1, "s")[0]]  # s0 already exists at version 1: expected 0 is stale
+    batch = [*_writes(40, "t"), _writes(1, "s")[0]]  # s0 already exists at version 1: expected 0 is stale
     with pytest.raises(StaleWrite):
         store.commit(batch)
     assert store.count("Location") == 40
