@@ -331,3 +331,17 @@ def test_noop_patch_writes_no_version(client: Any) -> None:
     r = client.patch(f"/fhir/Location/{rid}", json=patch, headers=H)
     assert r.status_code == 200 and r.headers["etag"] == 'W/"1"'
     assert len(client.get(f"/fhir/Location/{rid}/_history").json()["entry"]) == 1
+
+
+def test_ig_invalid_patch_form_gets_a_hint(client: Any) -> None:
+    rid = create(client, location()).json()["id"]
+    patch = {"resourceType": "Parameters", "parameter": [{"name": "operation", "part": [
+        {"name": "type", "valueCode": "add"},
+        {"name": "path", "valueString": "Location"},
+        {"name": "name", "valueString": "extension"},
+        {"name": "value", "part": [{"name": "nbCapacity", "valueInt": 2}]},
+    ]}]}  # fmt: skip
+    r = client.patch(f"/fhir/Location/{rid}", json=patch, headers=H)
+    assert r.status_code == 400
+    text = " ".join(i["diagnostics"] for i in outcome(r)["issue"])
+    assert "valueInteger" in text
