@@ -14,7 +14,7 @@ import gzip
 import io
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -186,8 +186,24 @@ class Loader:
         if problem is not None:
             report.reject(path.name, problem)
             return report
+        return self.load_resources(
+            iter_resources(path, max_depth=max_depth, max_array=max_array), report, progress=progress
+        )
+
+    def load_resources(
+        self,
+        items: Iterable[tuple[str, dict[str, Any] | FhirError]],
+        report: FileReport,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> FileReport:
+        """Write (location, resource-or-error) items in batches, counting into ``report``.
+
+        Each batch is one transaction: a crash leaves whole batches, and a rerun skips what is
+        already there (identical content writes nothing). Importers feed their mapped resources here.
+        """
         batch: list[tuple[str, dict[str, Any]]] = []
-        for where, item in iter_resources(path, max_depth=max_depth, max_array=max_array):
+        for where, item in items:
             if isinstance(item, FhirError):
                 report.reject(where, str(item))
                 continue
