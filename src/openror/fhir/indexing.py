@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openror.fhir.errors import Category, FhirError
+from openror.fhir.search.rows import IndexRows, TokenRow
 
 Token = tuple[str, str | None, str, int]
 
@@ -50,3 +51,10 @@ def parse_token(value: str) -> tuple[str | None, str]:
         system, _, code = value.partition("|")
         return system, code
     return None, value
+
+
+def basic_index_rows(resource: dict[str, Any]) -> IndexRows:
+    """identifier and _tag tokens as IndexRows (until the full extractor replaces it)."""
+    rows = IndexRows()
+    rows.tokens.extend(TokenRow(p, s, c, None, v) for p, s, c, v in index_tokens(resource))
+    return rows

@@ -18,7 +18,7 @@ import orjson
 from openror.fhir.access import AccessContext, check_write
 from openror.fhir.criteria import Criteria, parse_criteria
 from openror.fhir.errors import Category, FhirError, Issue
-from openror.fhir.indexing import index_tokens
+from openror.fhir.indexing import basic_index_rows
 from openror.fhir.meta import creation_date, keep_creation_date, stamp
 from openror.fhir.patch import apply_fhirpath_patch, apply_json_patch
 from openror.fhir.resources import TYPES, is_valid_id
@@ -205,7 +205,7 @@ class Directory:
                 expected_version=0,
                 method=method,
                 resource=resource,
-                tokens=index_tokens(resource),
+                index=basic_index_rows(resource),
                 absent_if=absent_if,
             ),
             created=True,
@@ -254,7 +254,7 @@ class Directory:
                 expected_version=cur.version_id if cur else 0,
                 method=method,
                 resource=resource,
-                tokens=index_tokens(resource),
+                index=basic_index_rows(resource),
             ),
             created=created,
             warnings=warnings,
@@ -326,7 +326,7 @@ class Directory:
                 expected_version=cur.version_id,
                 method="PATCH",
                 resource=after,
-                tokens=index_tokens(after),
+                index=basic_index_rows(after),
             ),
             created=False,
             warnings=warnings,

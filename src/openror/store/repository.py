@@ -16,7 +16,7 @@ precondition rolls back and raises :class:`StaleWrite` so the service redoes its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,8 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, text, update
 
 from openror.fhir.meta import stamp
-from openror.store.schema import clock, idx_token, resource, resource_version
-
-Token = tuple[str, str | None, str, int]
-"""(param, system, code, visibility class)"""
+from openror.fhir.search.rows import IndexRows
+from openror.store.schema import INDEX_TABLES, clock, idx_token, resource, resource_version
 
 
 class StaleWrite(Exception):
@@ -76,7 +74,7 @@ class Write:
     expected_version: int
     method: str
     resource: dict[str, Any] | None
-    tokens: list[Token] = field(default_factory=list)
+    index: IndexRows | None = None
     absent_if: list[tuple[str, str | None, str]] | None = None
 
 
@@ -88,6 +86,39 @@ class Committed:
     last_updated: int
     body: bytes | None
     method: str
+
+
+def _index_dicts(index: IndexRows) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(table name, column values) for each index row; COPY needs every row to have the same keys."""
+    for t in index.tokens:
+        yield "idx_token", {"param": t.param, "system": t.system, "code": t.code, "text": t.text, "vis": t.vis}
+    for s in index.strings:
+        yield "idx_string", {"param": s.param, "norm": s.norm[:512], "exact": s.exact[:512], "vis": s.vis}
+    for d in index.dates:
+        yield "idx_date", {"param": d.param, "lo": d.lo, "hi": d.hi, "vis": d.vis}
+    for n in index.numbers:
+        yield "idx_number", {"param": n.param, "value": n.value, "vis": n.vis}
+    for q in index.quantities:
+        yield "idx_quantity", {"param": q.param, "value": q.value, "system": q.system, "code": q.code, "vis": q.vis}
+    for r in index.references:
+        yield (
+            "idx_reference",
+            {
+                "param": r.param,
+                "target_type": r.target_type,
+                "target_id": r.target_id,
+                "url": r.url[:1024] if r.url else None,
+                "ident_system": r.ident_system,
+                "ident_value": r.ident_value,
+                "vis": r.vis,
+            },
+        )
+    for u in index.uris:
+        yield "idx_uri", {"param": u.param, "value": u.value[:1024], "vis": u.vis}
+    for g in index.geo:
+        yield "idx_geo", {"param": g.param, "lat": g.lat, "lon": g.lon, "vis": g.vis}
+    for term, vis in sorted(index.words):
+        yield "idx_word", {"param": "_content", "term": term[:64], "vis": vis}
 
 
 def now_us() -> int:
@@ -225,7 +256,9 @@ class Store:
             )
             old = [r["b_rid"] for r in updated_rows]
             for start in range(0, len(old), 500):
-                conn.execute(delete(idx_token).where(idx_token.c.rid.in_(old[start : start + 500])))
+                chunk = old[start : start + 500]
+                for table in INDEX_TABLES:
+                    conn.execute(delete(table).where(table.c.rid.in_(chunk)))
         self._insert_rows(
             conn,
             resource_version,
@@ -241,14 +274,16 @@ class Store:
                 for w, c in zip(writes, out, strict=True)
             ],
         )
-        tokens = [
-            {"rid": rids[(w.type, w.id)], "type": w.type, "param": p, "system": sys_, "code": code, "vis": vis}
-            for w in writes
-            if w.resource is not None
-            for p, sys_, code, vis in w.tokens
-        ]
-        if tokens:
-            self._insert_rows(conn, idx_token, tokens)
+        per_table: dict[str, list[dict[str, Any]]] = {}
+        for w in writes:
+            if w.resource is not None and w.index is not None:
+                rid = rids[(w.type, w.id)]
+                for table_name, row in _index_dicts(w.index):
+                    per_table.setdefault(table_name, []).append(row | {"rid": rid, "type": w.type})
+        for table in INDEX_TABLES:
+            rows = per_table.get(table.name)
+            if rows:
+                self._insert_rows(conn, table, rows)
         return out
 
     COPY_THRESHOLD = 32

@@ -11,10 +11,13 @@ Times are integer microseconds since the Unix epoch (UTC) so both databases orde
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -65,12 +68,69 @@ idx_token = Table(
     Column("param", String(64), nullable=False),
     Column("system", String(512), nullable=True),
     Column("code", String(512), nullable=False),
+    Column("text", String(512), nullable=True),
     # Visibility class of the element the value came from (0 public, 1 restricted,
     # 2 very restricted, 3 sensitive): lets access control restrict criteria (issue 5).
     Column("vis", SmallInteger, nullable=False, default=0),
     Index("ix_token_lookup", "type", "param", "code", "system"),
     Index("ix_token_rid", "rid"),
 )
+
+
+def _index_table(name: str, *columns: Column[Any], indexes: tuple[tuple[str, ...], ...]) -> Table:
+    """An index table: (rid, type, param, ..., vis), one row per indexed value of a current version."""
+    return Table(
+        name,
+        metadata,
+        Column("rid", RowId, nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("param", String(64), nullable=False),
+        *columns,
+        Column("vis", SmallInteger, nullable=False, default=0),
+        Index(f"ix_{name}_rid", "rid"),
+        *(Index(f"ix_{name}_{'_'.join(cols)}", *cols) for cols in indexes),
+    )
+
+
+idx_string = _index_table(
+    "idx_string",
+    Column("norm", String(512), nullable=False),
+    Column("exact", String(512), nullable=False),
+    indexes=(("type", "param", "norm"),),
+)
+idx_date = _index_table(
+    "idx_date",
+    Column("lo", BigInteger, nullable=False),
+    Column("hi", BigInteger, nullable=False),
+    indexes=(("type", "param", "lo", "hi"),),
+)
+idx_number = _index_table("idx_number", Column("value", Float, nullable=False), indexes=(("type", "param", "value"),))
+idx_quantity = _index_table(
+    "idx_quantity",
+    Column("value", Float, nullable=False),
+    Column("system", String(512), nullable=True),
+    Column("code", String(128), nullable=True),
+    indexes=(("type", "param", "value"),),
+)
+idx_reference = _index_table(
+    "idx_reference",
+    Column("target_type", String(64), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("url", String(1024), nullable=True),
+    Column("ident_system", String(512), nullable=True),
+    Column("ident_value", String(512), nullable=True),
+    indexes=(("type", "param", "target_type", "target_id"), ("target_type", "target_id")),
+)
+idx_uri = _index_table("idx_uri", Column("value", String(1024), nullable=False), indexes=(("type", "param", "value"),))
+idx_geo = _index_table(
+    "idx_geo",
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    indexes=(("type", "lat", "lon"),),
+)
+idx_word = _index_table("idx_word", Column("term", String(64), nullable=False), indexes=(("type", "term"),))
+
+INDEX_TABLES = (idx_token, idx_string, idx_date, idx_number, idx_quantity, idx_reference, idx_uri, idx_geo, idx_word)
 
 clock = Table(
     "openror_clock",

@@ -1,0 +1,1 @@
+"""Search: parameter registry, index extraction, query parsing (spec section c)."""
