@@ -348,8 +348,23 @@ async def search(request: Request, state: AppState, pretty: bool) -> Response:
         from urllib.parse import parse_qsl
 
         params += parse_qsl(raw.decode("utf-8", errors="strict"), keep_blank_values=True)
-    bundle = await run_in_threadpool(state.search, state.context(request), rtype, params, base_url(request, state))
+    strict = _prefer_handling(request)
+    bundle = await run_in_threadpool(
+        state.search, state.context(request), rtype, params, base_url(request, state), strict
+    )
     return fhir_response(bundle, pretty=pretty)
+
+
+def _prefer_handling(request: Request) -> bool:
+    """``Prefer: handling=strict`` (our default) or ``handling=lenient`` (unknown parameters ignored)."""
+    for part in request.headers.get("prefer", "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key.strip() == "handling":
+            value = value.strip().strip('"')
+            if value not in ("strict", "lenient"):
+                raise FhirError.of(Category.INVALID, f"Prefer handling={value}: use strict or lenient")
+            return value == "strict"
+    return True
 
 
 def routes() -> list[Route]:

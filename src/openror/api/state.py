@@ -22,4 +22,5 @@ class AppState:
     # Where the caller's access context comes from (settings today, tokens with issue 5).
     context: Callable[[Request], AccessContext]
     capability_statement: Callable[[str], dict[str, Any]]
-    search: Callable[[AccessContext, str, list[tuple[str, str]], str], dict[str, Any]]
+    # (context, type, parameters, base URL, strict) → searchset Bundle
+    search: Callable[[AccessContext, str, list[tuple[str, str]], str, bool], dict[str, Any]]

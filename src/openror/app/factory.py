@@ -71,7 +71,9 @@ def build_app(
 
     app = Starlette(routes=routes(), exception_handlers={404: not_found, 405: not_found})
 
-    def search(ctx: AccessContext, rtype: str, params: list[tuple[str, str]], base: str) -> dict[str, Any]:
+    def search(
+        ctx: AccessContext, rtype: str, params: list[tuple[str, str]], base: str, strict: bool
+    ) -> dict[str, Any]:
         return basic_search(services.directory, ctx, rtype, params, base, max_count=settings.max_count)
 
     app.state.openror = AppState(

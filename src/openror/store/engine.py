@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+        _register_functions(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -53,3 +56,16 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _register_functions(dbapi_conn: Any) -> None:
+    """SQL functions the search compiler uses that SQLite may lack (PostgreSQL has them all)."""
+    dbapi_conn.create_function("least", 2, lambda a, b: None if a is None or b is None else min(a, b),
+                               deterministic=True)  # fmt: skip
+    try:
+        dbapi_conn.execute("SELECT sin(1), asin(0.5), radians(1), sqrt(2), pow(2, 2)")
+    except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS
+        for name, fn in (("sin", math.sin), ("cos", math.cos), ("asin", math.asin), ("radians", math.radians),
+                         ("sqrt", math.sqrt), ("pow", math.pow)):  # fmt: skip
+            nargs = 2 if name == "pow" else 1
+            dbapi_conn.create_function(name, nargs, fn, deterministic=True)

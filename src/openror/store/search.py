@@ -1,0 +1,443 @@
+"""Search filter tree → SQL with bound parameters, one code path for SQLite and PostgreSQL (spec c).
+
+Each leaf becomes an EXISTS on its index table correlated on the resource row; chains join
+``idx_reference`` to the target resource; ``_has`` joins the other way; the ``partOf`` hierarchy of
+``:above``/``:below`` is unrolled to a bounded depth. Index rows whose visibility class is not in
+``allowed_vis`` never match, so a query on a hidden value reveals nothing (access control).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    FromClause,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from openror.fhir.search.query import (
+    And,
+    Chain,
+    DateValue,
+    Filter,
+    Has,
+    Match,
+    Missing,
+    NearValue,
+    Not,
+    NumberValue,
+    Or,
+    ReferenceValue,
+    TokenValue,
+)
+from openror.fhir.search.text import content_terms, fold
+from openror.store.schema import (
+    idx_date,
+    idx_geo,
+    idx_number,
+    idx_quantity,
+    idx_reference,
+    idx_string,
+    idx_token,
+    idx_uri,
+    idx_word,
+    resource,
+)
+
+HIERARCHY_DEPTH = 5
+EARTH_KM = 6371.0088
+
+TABLE_OF = {
+    "token": idx_token,
+    "string": idx_string,
+    "date": idx_date,
+    "number": idx_number,
+    "quantity": idx_quantity,
+    "reference": idx_reference,
+    "uri": idx_uri,
+    "special": idx_geo,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SqlContext:
+    allowed_vis: frozenset[int] = frozenset({0, 1, 2, 3})
+    # commune INSEE code → (lat, lon) centroid, for near-insee-code
+    commune_centroid: Callable[[str], tuple[float, float] | None] | None = None
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Compiler:
+    def __init__(self, ctx: SqlContext) -> None:
+        self.ctx = ctx
+        self._n = 0
+
+    def alias(self) -> FromClause:
+        self._n += 1
+        return resource.alias(f"r{self._n}")
+
+    def compile(self, f: Filter, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        if isinstance(f, And):
+            return and_(true(), *(self.compile(i, res, rtype) for i in f.items))
+        if isinstance(f, Or):
+            return or_(false(), *(self.compile(i, res, rtype) for i in f.items))
+        if isinstance(f, Not):
+            return not_(self.compile(f.item, res, rtype))
+        if isinstance(f, Match):
+            return self.match(f, res, rtype)
+        if isinstance(f, Missing):
+            return self.missing(f, res, rtype)
+        if isinstance(f, Chain):
+            return self.chain(f, res, rtype)
+        return self.has(f, res, rtype)
+
+    # -- leaves -----------------------------------------------------------------------------------
+
+    def _exists(self, table: Any, res: FromClause, rtype: str, param: str, cond: ColumnElement[bool]) -> Any:
+        return (
+            select(literal(1))
+            .select_from(table)
+            .where(
+                table.c.rid == res.c.rid,
+                table.c.type == rtype,
+                table.c.param == param,
+                table.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                cond,
+            )
+            .exists()
+        )
+
+    def missing(self, f: Missing, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        if f.param == "_lastUpdated":
+            return false() if f.missing else true()
+        table = TABLE_OF.get(f.ptype)
+        if table is None:
+            raise ValueError(f"no index for {f.ptype}")
+        exists = self._exists(table, res, rtype, f.param, true())
+        return not_(exists) if f.missing else exists
+
+    def match(self, f: Match, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        if f.param == "_id":
+            return res.c.id.in_([str(v) for v in f.values])
+        if f.param == "_lastUpdated":
+            lu = res.c.last_updated
+            return or_(*(_date_cond(v, lu, lu + 1) for v in f.values if isinstance(v, DateValue)))
+        if f.ptype == "content":
+            return or_(*(self._content(str(v), res, rtype) for v in f.values))
+        if f.ptype == "special":
+            near = f.values[0]
+            assert isinstance(near, NearValue)
+            return self._near(near, res, rtype)
+        table = TABLE_OF[f.ptype]
+        param = f.param
+        conds: list[ColumnElement[bool]] = []
+        for v in f.values:
+            conds.append(self._value_cond(f, table, v))
+        if f.ptype == "reference" and f.modifier in ("above", "below"):
+            return or_(*(self._hierarchy_ref(f, res, rtype, v) for v in f.values if isinstance(v, ReferenceValue)))
+        return self._exists(table, res, rtype, param, or_(*conds))
+
+    def _value_cond(self, f: Match, t: Any, v: Any) -> ColumnElement[bool]:
+        if f.ptype == "token":
+            if f.modifier == "text":
+                return t.c.text.like(_like_escape(fold(str(v))) + "%", escape="\\")
+            assert isinstance(v, TokenValue)
+            conds = []
+            if v.code is not None:
+                conds.append(t.c.code == v.code)
+            if v.system == "":
+                conds.append(t.c.system.is_(None))
+            elif v.system is not None:
+                conds.append(t.c.system == v.system)
+            return and_(true(), *conds)
+        if f.ptype == "string":
+            s = str(v)
+            if f.modifier == "exact":
+                return t.c.exact == s
+            if f.modifier == "contains":
+                return t.c.norm.like("%" + _like_escape(fold(s)) + "%", escape="\\")
+            if f.modifier == "endswith":
+                return t.c.norm.like("%" + _like_escape(fold(s)), escape="\\")
+            return t.c.norm.like(_like_escape(fold(s)) + "%", escape="\\")
+        if f.ptype == "date":
+            assert isinstance(v, DateValue)
+            return _date_cond(v, t.c.lo, t.c.hi)
+        if f.ptype in ("number", "quantity"):
+            assert isinstance(v, NumberValue)
+            cond = _number_cond(v, t.c.value)
+            if f.ptype == "quantity":
+                if v.system:
+                    cond = and_(cond, t.c.system == v.system)
+                if v.code:
+                    cond = and_(cond, t.c.code == v.code)
+            return cond
+        if f.ptype == "reference":
+            assert isinstance(v, ReferenceValue)
+            if f.modifier == "identifier":
+                cond = t.c.ident_value == v.ident_value
+                return and_(cond, t.c.ident_system == v.ident_system) if v.ident_system else cond
+            if v.target_id is None:
+                return t.c.url == v.url
+            cond = t.c.target_id == v.target_id
+            return and_(cond, t.c.target_type == v.target_type) if v.target_type else cond
+        if f.ptype == "uri":
+            s = str(v)
+            if f.modifier == "below":
+                return t.c.value.like(_like_escape(s) + "%", escape="\\")
+            if f.modifier == "above":
+                return literal(s).like(func.replace(func.replace(t.c.value, "%", "\\%"), "_", "\\_") + "%", escape="\\")
+            return t.c.value == s
+        raise ValueError(f"unsupported parameter type {f.ptype}")
+
+    def _content(self, text: str, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        terms = content_terms(text)
+        if not terms:
+            return false()
+        return and_(*(self._exists(idx_word, res, rtype, "_content", idx_word.c.term == term) for term in terms))
+
+    def _near(self, near: NearValue, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        lat, lon = self._near_point(near)
+        if lat is None or lon is None:
+            return false()
+        dlat = near.km / 111.0
+        dlon = near.km / (111.0 * max(math.cos(math.radians(lat)), 0.01))
+        t = idx_geo
+        return (
+            select(literal(1))
+            .select_from(t)
+            .where(
+                t.c.rid == res.c.rid,
+                t.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                t.c.lat.between(lat - dlat, lat + dlat),
+                t.c.lon.between(lon - dlon, lon + dlon),
+                haversine_km(t.c.lat, t.c.lon, lat, lon) <= near.km,
+            )
+            .exists()
+        )
+
+    def _near_point(self, near: NearValue) -> tuple[float | None, float | None]:
+        if near.insee is None:
+            return near.lat, near.lon
+        if self.ctx.commune_centroid is None:
+            return None, None
+        point = self.ctx.commune_centroid(near.insee)
+        return (point[0], point[1]) if point else (None, None)
+
+    def distance(self, near: NearValue, res: FromClause) -> Any:
+        """Scalar subquery: the distance in km from ``near`` to the resource's position."""
+        lat, lon = self._near_point(near)
+        if lat is None or lon is None:
+            return literal(None, Float)
+        t = idx_geo
+        return select(func.min(haversine_km(t.c.lat, t.c.lon, lat, lon))).where(t.c.rid == res.c.rid).scalar_subquery()
+
+    # -- chains -----------------------------------------------------------------------------------
+
+    def _ref_join(self, res: FromClause, rtype: str, param: str, target: FromClause, target_type: str) -> Any:
+        ref = idx_reference.alias()
+        return (
+            select(literal(1))
+            .select_from(ref.join(target, and_(target.c.type == ref.c.target_type, target.c.id == ref.c.target_id)))
+            .where(
+                ref.c.rid == res.c.rid,
+                ref.c.type == rtype,
+                ref.c.param == param,
+                ref.c.target_type == target_type,
+                ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                target.c.deleted.is_(False),
+            )
+        )
+
+    def chain(self, f: Chain, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        target = self.alias()
+        inner = self.compile(f.inner, target, f.target_type)
+        if f.hierarchy is None:
+            return self._ref_join(res, rtype, f.param, target, f.target_type).where(inner).exists()
+        # :above — the target or one of its ancestors matches; :below — or one of its descendants.
+        return (
+            self._ref_join(res, rtype, f.param, target, f.target_type)
+            .where(
+                self._hierarchy(
+                    target, f.target_type, lambda node: self.compile(f.inner, node, f.target_type), f.hierarchy
+                )
+            )
+            .exists()
+        )
+
+    def _hierarchy(
+        self,
+        start: FromClause,
+        rtype: str,
+        cond: Callable[[FromClause], ColumnElement[bool]],
+        direction: str,
+        depth: int = HIERARCHY_DEPTH,
+    ) -> ColumnElement[bool]:
+        """``cond`` holds for ``start`` or a node up (above) / down (below) the partOf hierarchy."""
+        here = cond(start)
+        if depth == 0:
+            return here
+        nxt = self.alias()
+        ref = idx_reference.alias()
+        if direction == "above":  # start.partOf → nxt
+            link = (
+                select(literal(1))
+                .select_from(ref.join(nxt, and_(nxt.c.type == ref.c.target_type, nxt.c.id == ref.c.target_id)))
+                .where(ref.c.rid == start.c.rid, ref.c.param == "partof", nxt.c.deleted.is_(False))
+            )
+        else:  # nxt.partOf → start
+            link = (
+                select(literal(1))
+                .select_from(ref.join(nxt, nxt.c.rid == ref.c.rid))
+                .where(
+                    ref.c.param == "partof",
+                    ref.c.target_type == start.c.type,
+                    ref.c.target_id == start.c.id,
+                    nxt.c.deleted.is_(False),
+                )
+            )
+        return or_(here, link.where(self._hierarchy(nxt, rtype, cond, direction, depth - 1)).exists())
+
+    def _hierarchy_ref(self, f: Match, res: FromClause, rtype: str, v: ReferenceValue) -> ColumnElement[bool]:
+        """``organization:above=Organization/1``: the reference's target is 1 or below/above it."""
+        target = self.alias()
+        target_type = v.target_type or "Organization"
+
+        def is_value(node: FromClause) -> ColumnElement[bool]:
+            return and_(node.c.type == target_type, node.c.id == v.target_id)
+
+        # FHIR: ":above" on a reference matches targets that are the value or its parents
+        # (the value is below them); ":below" matches the value or its children.
+        direction = "below" if f.modifier == "above" else "above"
+        return (
+            self._ref_join(res, rtype, f.param, target, target_type)
+            .where(self._hierarchy(target, target_type, is_value, direction))
+            .exists()
+        )
+
+    def has(self, f: Has, res: FromClause, rtype: str) -> ColumnElement[bool]:
+        src = self.alias()
+        ref = idx_reference.alias()
+        inner = self.compile(f.inner, src, f.source_type)
+        return (
+            select(literal(1))
+            .select_from(ref.join(src, src.c.rid == ref.c.rid))
+            .where(
+                ref.c.type == f.source_type,
+                ref.c.param == f.param,
+                ref.c.target_type == rtype,
+                ref.c.target_id == res.c.id,
+                ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                src.c.deleted.is_(False),
+                inner,
+            )
+            .exists()
+        )
+
+    # -- sorting ----------------------------------------------------------------------------------
+
+    def sort_value(self, path: tuple[str, ...], ptypes: tuple[str, ...], targets: tuple[str, ...],
+                   res: FromClause, rtype: str, descending: bool) -> Any:  # fmt: skip
+        """A scalar subquery giving the sort value of ``res`` for a (possibly chained) key."""
+        if len(path) == 2:
+            target = self.alias()
+            ref = idx_reference.alias()
+            inner = self.sort_value(path[1:], ptypes[1:], targets[1:], target, targets[0], descending)
+            agg = func.max if descending else func.min
+            return (
+                select(agg(inner))
+                .select_from(ref.join(target, and_(target.c.type == ref.c.target_type, target.c.id == ref.c.target_id)))
+                .where(ref.c.rid == res.c.rid, ref.c.param == path[0], target.c.deleted.is_(False))
+                .scalar_subquery()
+            )
+        name, ptype = path[0], ptypes[0]
+        if name == "_id":
+            return res.c.id
+        if name == "_lastUpdated":
+            return res.c.last_updated
+        table = TABLE_OF[ptype]
+        col: KeyedColumnElement[Any] = {
+            "token": idx_token.c.code,
+            "string": idx_string.c.norm,
+            "date": idx_date.c.hi if descending else idx_date.c.lo,
+            "number": idx_number.c.value,
+            "quantity": idx_quantity.c.value,
+            "reference": idx_reference.c.target_id,
+            "uri": idx_uri.c.value,
+        }[ptype]
+        agg = func.max if descending else func.min
+        return (
+            select(agg(col))
+            .where(table.c.rid == res.c.rid, table.c.param == name, table.c.vis.in_(sorted(self.ctx.allowed_vis)))
+            .scalar_subquery()
+        )
+
+
+def _date_cond(v: DateValue, lo: Any, hi: Any) -> Any:
+    """FHIR date comparison between the indexed range [lo, hi) and the value's range [v.lo, v.hi)."""
+    within = and_(lo >= v.lo, hi <= v.hi)
+    if v.prefix == "eq":
+        return within
+    if v.prefix == "ne":
+        return not_(within)
+    if v.prefix == "gt":
+        return hi > v.hi
+    if v.prefix == "lt":
+        return lo < v.lo
+    if v.prefix == "ge":
+        return or_(hi > v.hi, within)
+    if v.prefix == "le":
+        return or_(lo < v.lo, within)
+    if v.prefix == "sa":
+        return lo >= v.hi
+    if v.prefix == "eb":
+        return hi <= v.lo
+    # ap: overlaps the value's range widened by 10% of the distance to now (FHIR: approximately)
+    return and_(lo < v.hi, hi > v.lo)
+
+
+def _number_cond(v: NumberValue, col: Any) -> Any:
+    if v.prefix == "eq":
+        return and_(col >= v.lo, col < v.hi)
+    if v.prefix == "ne":
+        return or_(col < v.lo, col >= v.hi)
+    if v.prefix == "gt":
+        return col > v.value
+    if v.prefix == "lt":
+        return col < v.value
+    if v.prefix == "ge":
+        return col >= v.value
+    if v.prefix == "le":
+        return col <= v.value
+    if v.prefix == "sa":
+        return col > v.hi
+    if v.prefix == "eb":
+        return col < v.lo
+    margin = abs(v.value) * 0.1
+    return and_(col >= v.value - margin, col <= v.value + margin)
+
+
+def haversine_km(lat_col: Any, lon_col: Any, lat: float, lon: float) -> Any:
+    """Great-circle distance in SQL (SQLite: math functions registered on connect)."""
+    rlat = math.radians(lat)
+    dlat = func.radians(lat_col) - rlat
+    dlon = func.radians(lon_col) - math.radians(lon)
+    a = func.pow(func.sin(dlat / 2), 2) + math.cos(rlat) * func.cos(func.radians(lat_col)) * func.pow(
+        func.sin(dlon / 2), 2
+    )
+    return 2 * EARTH_KM * func.asin(func.sqrt(func.least(a, 1.0)))
