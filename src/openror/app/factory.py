@@ -21,10 +21,12 @@ from openror.config import Settings
 from openror.fhir.access import AccessContext, Role
 from openror.fhir.capability import capability_statement
 from openror.fhir.errors import Category, FhirError
+from openror.fhir.search.registry import registry
 from openror.fhir.terminology import packaged_terminology
 from openror.services.bundle import Bundles
 from openror.services.directory import Directory
-from openror.services.search_basic import basic_search
+from openror.services.search import SearchService
+from openror.services.terminology import StoredTerminology
 from openror.store.engine import make_engine
 from openror.store.migrate import ensure_schema
 from openror.store.repository import Store
@@ -43,7 +45,12 @@ def build_services(settings: Settings, *, engine: Engine | None = None, auto_mig
     if auto_migrate:
         ensure_schema(engine)
     store = Store(engine)
-    directory = Directory(store, packaged_terminology(), structural_validation=settings.structural_validation)
+    directory = Directory(
+        store,
+        packaged_terminology(),
+        structural_validation=settings.structural_validation,
+        terminology_source=StoredTerminology.for_store(store).current,  # packaged + `openror import nos`
+    )
     return Services(engine, store, directory, Bundles(directory, max_entries=settings.max_bundle_entries))
 
 
@@ -71,10 +78,12 @@ def build_app(
 
     app = Starlette(routes=routes(), exception_handlers={404: not_found, 405: not_found})
 
+    searcher = SearchService(services.store, registry(), max_count=settings.max_count)
+
     def search(
         ctx: AccessContext, rtype: str, params: list[tuple[str, str]], base: str, strict: bool
     ) -> dict[str, Any]:
-        return basic_search(services.directory, ctx, rtype, params, base, max_count=settings.max_count)
+        return searcher.search(ctx, rtype, params, base, strict=strict)
 
     app.state.openror = AppState(
         settings=settings,

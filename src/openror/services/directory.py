@@ -18,10 +18,10 @@ import orjson
 from openror.fhir.access import AccessContext, check_write
 from openror.fhir.criteria import Criteria, parse_criteria
 from openror.fhir.errors import Category, FhirError, Issue
-from openror.fhir.indexing import basic_index_rows
 from openror.fhir.meta import creation_date, keep_creation_date, stamp
 from openror.fhir.patch import apply_fhirpath_patch, apply_json_patch
 from openror.fhir.resources import TYPES, is_valid_id
+from openror.fhir.search.extract import index_rows
 from openror.fhir.terminology import Terminology
 from openror.fhir.validation import validate
 from openror.store.repository import Committed, Current, StaleWrite, Store, Version, Write, now_us
@@ -80,10 +80,31 @@ def new_id() -> str:
 class Directory:
     """The directory's interactions on one store."""
 
-    def __init__(self, store: Store, terminology: Terminology, *, structural_validation: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        terminology: Terminology,
+        *,
+        structural_validation: bool = True,
+        terminology_source: Callable[[], Terminology] | None = None,
+    ) -> None:
         self.store = store
-        self.terminology = terminology
+        self._terminology = terminology
+        # When given, asked for the terminology on every validation (services.terminology.StoredTerminology:
+        # packaged + stored NOS, refreshed when the stored CodeSystem/ValueSet resources change).
+        self.terminology_source = terminology_source
         self.structural_validation = structural_validation
+
+    @property
+    def terminology(self) -> Terminology:
+        """The terminology writes are validated against."""
+        source = self.terminology_source
+        return source() if source is not None else self._terminology
+
+    @terminology.setter
+    def terminology(self, value: Terminology) -> None:
+        self._terminology = value
+        self.terminology_source = None
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -205,7 +226,7 @@ class Directory:
                 expected_version=0,
                 method=method,
                 resource=resource,
-                index=basic_index_rows(resource),
+                index=index_rows(resource),
                 absent_if=absent_if,
             ),
             created=True,
@@ -254,7 +275,7 @@ class Directory:
                 expected_version=cur.version_id if cur else 0,
                 method=method,
                 resource=resource,
-                index=basic_index_rows(resource),
+                index=index_rows(resource),
             ),
             created=created,
             warnings=warnings,
@@ -326,7 +347,7 @@ class Directory:
                 expected_version=cur.version_id,
                 method="PATCH",
                 resource=after,
-                index=basic_index_rows(after),
+                index=index_rows(after),
             ),
             created=False,
             warnings=warnings,

@@ -213,7 +213,10 @@ class SearchService:
         frontier: list[tuple[str, int, str]] = [(rtype, r[0], r[1]) for r in rows]
         out: list[tuple[str, str, bytes]] = []
         for round_no in range(MAX_ITERATE + 1):
-            active = [inc for inc in q.includes if round_no == 0 or inc.iterate]
+            # An _include whose source type is not the searched type can only apply to included
+            # resources (the IG's standard set: _include=PractitionerRole:practitioner after
+            # _revinclude=PractitionerRole:service): it is applied to them as if :iterate.
+            active = [inc for inc in q.includes if round_no == 0 or inc.iterate or inc.source_type != rtype]
             if not active or not frontier:
                 break
             found: list[tuple[str, int, str, bytes]] = []

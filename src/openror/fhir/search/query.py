@@ -372,6 +372,8 @@ class Parser:
     def _sort_key(self, rtype: str, raw: str) -> SortKey:
         desc = raw.startswith("-")
         path = tuple(raw.lstrip("-").split("."))
+        if path in (("near",), ("near-insee-code",)):
+            return SortKey(path, desc)  # the distance; the service checks that a near criterion is given
         if len(path) > 2:
             raise _bad(f"_sort '{raw}': at most one chained step")
         cur = rtype
