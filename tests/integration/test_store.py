@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from openror.app.factory import Services
-from openror.fhir.indexing import basic_index_rows
+from openror.fhir.search.extract import index_rows
 from openror.store.repository import StaleWrite, Write
 from tests.factories import location
 
@@ -16,7 +16,7 @@ def _writes(n: int, prefix: str) -> list[Write]:
     for i in range(n):
         body = location(f"{prefix}{i}")
         body["id"] = f"{prefix}{i}"
-        out.append(Write("Location", f"{prefix}{i}", 0, "PUT", body, index=basic_index_rows(body)))
+        out.append(Write("Location", f"{prefix}{i}", 0, "PUT", body, index=index_rows(body)))
     return out
 
 

@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from openror.fhir.errors import Category, FhirError
-from openror.fhir.indexing import parse_token
 from openror.fhir.resources import is_valid_id
+
+
+def parse_token(value: str) -> tuple[str | None, str]:
+    """``system|code`` → (system, code); ``code`` → (None = any system, code); ``|code`` → ("", code)."""
+    if "|" in value:
+        system, _, code = value.partition("|")
+        return system, code
+    return None, value
 
 
 @dataclass(frozen=True, slots=True)

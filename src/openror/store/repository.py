@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -398,50 +398,20 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-
-@dataclass(frozen=True, slots=True)
-class BasicQuery:
-    """A search the core server can run before the search engine lands: _id, identifier, _lastUpdated.
-
-    ``token_groups``: AND of groups, each an OR of (param, system|None, code) tokens.
-    ``updated``: list of (operator, microseconds) with operator in gt, ge, lt, le.
-    """
-
-    rtype: str
-    ids: list[str] | None = None
-    token_groups: list[list[tuple[str, str | None, str]]] = field(default_factory=list)
-    updated: list[tuple[str, int]] = field(default_factory=list)
-
-
-def _basic_where(q: BasicQuery) -> list[Any]:
-    conds: list[Any] = [resource.c.type == q.rtype, resource.c.deleted.is_(False)]
-    if q.ids is not None:
-        conds.append(resource.c.id.in_(q.ids))
-    for group in q.token_groups:
-        alts = []
-        for param, system, code in group:
-            cond = [idx_token.c.rid == resource.c.rid, idx_token.c.param == param, idx_token.c.code == code]
-            if system is not None:
-                cond.append(idx_token.c.system == system if system else idx_token.c.system.is_(None))
-            alts.append(and_(*cond))
-        conds.append(select(idx_token.c.rid).where(or_(*alts)).exists())
-    ops = {"gt": "__gt__", "ge": "__ge__", "lt": "__lt__", "le": "__le__"}
-    for op, value in q.updated:
-        conds.append(getattr(resource.c.last_updated, ops[op])(value))
-    return conds
-
-
-def search_basic(
-    store: Store, q: BasicQuery, *, after: tuple[int, int] | None, limit: int
-) -> tuple[list[Current], int]:
-    """One page (ordered by lastUpdated then row id, keyset ``after``) and the total count."""
-    conds = _basic_where(q)
-    page_conds = list(conds)
-    if after is not None:
-        lu, rid = after
-        page_conds.append(or_(resource.c.last_updated > lu, and_(resource.c.last_updated == lu, resource.c.rid > rid)))
-    stmt = select(resource).where(*page_conds).order_by(resource.c.last_updated, resource.c.rid).limit(limit)
-    with store.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-        total = int(conn.execute(select(func.count()).select_from(resource).where(*conds)).scalar_one())
-    return [Current(r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body) for r in rows], total
+    def iter_current(self, rtype: str, *, batch: int = 500) -> Iterator[Current]:
+        """Every current, non-deleted resource of ``rtype``, in row order, read in keyset batches."""
+        after = 0
+        while True:
+            stmt = (
+                select(resource)
+                .where(resource.c.type == rtype, resource.c.deleted.is_(False), resource.c.rid > after)
+                .order_by(resource.c.rid)
+                .limit(batch)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            for r in rows:
+                yield Current(r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body)
+            if len(rows) < batch:
+                return
+            after = rows[-1].rid
