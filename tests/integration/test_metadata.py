@@ -46,9 +46,59 @@ def test_metadata_interactions_are_real(client: Any) -> None:
         assert client.get(f"/fhir/{r['type']}/_history").status_code == 200
 
 
+SAMPLE = {
+    "token": "x|y",
+    "string": "abc",
+    "date": "ge2020-01-01",
+    "number": "gt0",
+    "quantity": "le18",
+    "reference": "Organization/x",
+    "uri": "http://example.org/x",
+}
+SPECIAL = {
+    "near": "48.8|2.3|5|km",
+    "near-insee-code": None,  # needs the commune table: tested in tests/search
+    "_filter": "_id eq x",
+    "_has": None,
+}
+
+
 def test_metadata_search_params_are_served(client: Any) -> None:
+    """Every declared parameter answers 200 with a well-formed value (none is declared and refused)."""
     for r in client.get("/fhir/metadata").json()["rest"][0]["resource"]:
         for p in r["searchParam"]:
-            value = {"_id": "some-id", "identifier": "x|y", "_lastUpdated": "ge2020-01-01"}[p["name"]]
-            resp = client.get(f"/fhir/{r['type']}", params={p["name"]: value})
-            assert resp.status_code == 200, (r["type"], p["name"], resp.text)
+            name = p["name"]
+            value = SPECIAL.get(name, SAMPLE.get(p["type"])) if name in SPECIAL else SAMPLE[p["type"]]
+            if name == "near-insee-code":
+                continue
+            if name == "_has":
+                name, value = "_has:Task:focus:_id", "x"
+            if name == "_id":
+                value = "some-id"
+            if p["type"] == "reference" and name in (
+                "subject",
+                "patient",
+                "encounter",
+                "focus",
+                "based-on",
+                "part-of",
+                "owner",
+                "requester",
+                "endpoint",
+                "supplements",
+            ):
+                value = "x"  # fmt: skip
+            resp = client.get(f"/fhir/{r['type']}", params={name: value})
+            assert resp.status_code == 200, (r["type"], name, resp.text)
+
+
+def test_metadata_declares_ig_search_params_and_includes(client: Any) -> None:
+    ours = _by_type(client.get("/fhir/metadata").json())
+    for rtype, theirs in _by_type(IG_CS).items():
+        names = {p["name"] for p in ours[rtype]["searchParam"]}
+        wanted = {p["name"] for p in theirs.get("searchParam", [])}
+        assert wanted <= names, (rtype, wanted - names)
+        for field in ("searchInclude", "searchRevInclude"):
+            ig = {i.strip() for item in theirs.get(field, []) for i in item.split(",")}
+            ig = {i for i in ig if i.split(":")[0] == rtype} if field == "searchInclude" else ig
+            assert ig <= set(ours[rtype].get(field, [])) | set(), (rtype, field, ig - set(ours[rtype][field]))

@@ -11,6 +11,7 @@ from typing import Any
 
 from openror import __version__
 from openror.fhir.resources import PROFILES, ROR, TYPES
+from openror.fhir.search.registry import registry
 
 INTERACTIONS: tuple[str, ...] = (
     "read",
@@ -24,17 +25,34 @@ INTERACTIONS: tuple[str, ...] = (
     "search-type",
 )
 
-SEARCH_PARAMS: tuple[tuple[str, str, str], ...] = (
-    ("_id", "token", "http://hl7.org/fhir/SearchParameter/Resource-id"),
-    ("_lastUpdated", "date", "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"),
-    ("identifier", "token", ""),
+COMMON_SEARCH: tuple[tuple[str, str, str], ...] = (
+    ("_content", "string", "http://hl7.org/fhir/SearchParameter/Resource-content"),
+    ("_filter", "special", "http://hl7.org/fhir/SearchParameter/filter"),
+    ("_has", "special", "http://hl7.org/fhir/SearchParameter/has"),
 )
-"""(name, type, definition) of the parameters the core server searches on every type."""
+"""Parameters served on every type beyond the registry's (name, type, definition)."""
+
+RESULT_PARAMS: tuple[tuple[str, str], ...] = (
+    ("_count", "number"),
+    ("_sort", "special"),
+    ("_include", "special"),
+    ("_revinclude", "special"),
+    ("_total", "token"),
+    ("_summary", "token"),
+    ("_elements", "special"),
+)
 
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 
 
+def served(p: Any) -> bool:
+    """Registered parameters the search engine serves: all but composites and unknown specials."""
+    return p.type != "composite" and (p.type != "special" or p.name in ("near", "near-insee-code"))
+
+
 def capability_statement(base_url: str, *, date: str) -> dict[str, Any]:
+    reg = registry()
+    params = {t: sorted((p for p in reg.params(t).values() if served(p)), key=lambda p: p.name) for t in TYPES}
     resources = []
     for rtype in TYPES:
         entry: dict[str, Any] = {"type": rtype}
@@ -49,8 +67,16 @@ def capability_statement(base_url: str, *, date: str) -> dict[str, Any]:
             "conditionalRead": "not-supported",
             "conditionalUpdate": True,
             "conditionalDelete": "single",
+            "searchInclude": sorted(f"{rtype}:{p.name}" for p in params[rtype] if p.type == "reference"),
+            "searchRevInclude": sorted(
+                f"{src}:{p.name}"
+                for src in TYPES
+                for p in params[src]
+                if p.type == "reference" and (not p.targets or rtype in p.targets)
+            ),
             "searchParam": [
-                {"name": name, "type": ptype, **({"definition": d} if d else {})} for name, ptype, d in SEARCH_PARAMS
+                *({"name": p.name, "type": p.type, "definition": p.url} for p in params[rtype]),
+                *({"name": name, "type": ptype, "definition": d} for name, ptype, d in COMMON_SEARCH),
             ],
         }
         resources.append(entry)
@@ -71,6 +97,7 @@ def capability_statement(base_url: str, *, date: str) -> dict[str, Any]:
                 "mode": "server",
                 "resource": resources,
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "searchParam": [{"name": name, "type": ptype} for name, ptype in RESULT_PARAMS],
             }
         ],
     }

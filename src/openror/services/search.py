@@ -101,6 +101,7 @@ class SearchService:
     ) -> dict[str, Any]:
         check_type(rtype)
         q = Parser(self.registry, strict=strict, max_count=self.max_count).parse(rtype, params)
+        self._check_near(q)
         sql_ctx = SqlContext(commune_centroid=self.commune_centroid)
         compiler = Compiler(sql_ctx)
         res = resource.alias("r0")
@@ -177,6 +178,13 @@ class SearchService:
         return bundle
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _check_near(self, q: Query) -> None:
+        """near-insee-code needs a known commune (an unknown code is the client's error, not 0 results)."""
+        if q.near is None or q.near.insee is None:
+            return
+        if self.commune_centroid is None or self.commune_centroid(q.near.insee) is None:
+            raise FhirError.of(Category.INVALID, f"near-insee-code: unknown INSEE commune code '{q.near.insee}'")
 
     def _sort_keys(self, q: Query, compiler: Compiler, res: Any, rtype: str) -> list[_Key]:
         keys: list[_Key] = []

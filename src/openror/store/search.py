@@ -18,10 +18,12 @@ from sqlalchemy import (
     Float,
     FromClause,
     and_,
+    cast,
     false,
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     true,
@@ -243,7 +245,7 @@ class Compiler:
         """Scalar subquery: the distance in km from ``near`` to the resource's position."""
         lat, lon = self._near_point(near)
         if lat is None or lon is None:
-            return literal(None, Float)
+            return cast(null(), Float)
         t = idx_geo
         return select(func.min(haversine_km(t.c.lat, t.c.lon, lat, lon))).where(t.c.rid == res.c.rid).scalar_subquery()
 
