@@ -105,3 +105,22 @@ def test_load_truncated_gzip_is_reported(db_url: str, tmp_path: Path) -> None:
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from resource")).scalar_one() == 0
     engine.dispose()
+
+
+def test_reindex_rebuilds_rows_without_versions(db_url: str) -> None:
+    from openror.app.factory import build_services
+    from openror.config import Settings
+    from openror.fhir.access import SYSTEM
+    from openror.store.schema import idx_string, idx_token
+
+    services = build_services(Settings(database_url=db_url, _env_file=None))  # type: ignore[call-arg]
+    loc = services.directory.create(SYSTEM, "Location", location("R1"))
+    with services.engine.begin() as c:  # simulate an index built by older definitions
+        c.execute(sa.delete(idx_token))
+        c.execute(sa.delete(idx_string))
+    assert services.store.match_ids("Location", [("identifier", None, "R1")]) == []
+    r = _run("reindex", "--database-url", db_url)
+    assert r.exit_code == 0, r.output
+    assert services.store.match_ids("Location", [("identifier", None, "R1")]) == [loc.id]
+    assert services.store.read("Location", loc.id).version_id == 1  # type: ignore[union-attr]
+    services.engine.dispose()

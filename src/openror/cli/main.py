@@ -145,6 +145,25 @@ def _advance(progress: Progress, task: TaskID, n: int) -> None:
     progress.advance(task, n)
 
 
+@app.command()
+def reindex(
+    resource_type: Annotated[str | None, typer.Option("--type", help="only this resource type")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Recompute the search index of every current resource (after a search-definition change)."""
+    from openror.app.factory import build_services
+    from openror.fhir.search.extract import index_rows
+
+    services = build_services(_settings(database_url))
+    total = services.store.count(resource_type)
+    with Progress(
+        TextColumn("reindex"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("reindex", total=total)
+        n = services.store.reindex(index_rows, rtype=resource_type, progress=partial(_advance, progress, task))
+    console.print(f"{n} resources reindexed")
+
+
 DEMO_BUNDLE = "demo-bundle.json"
 
 
