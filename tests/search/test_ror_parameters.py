@@ -80,13 +80,13 @@ def _extra_location() -> dict[str, Any]:
     return loc
 
 
-@pytest.fixture
-def data(client: Any) -> Any:
-    assert client.post("/fhir", json=DEMO, headers=H).status_code == 200
+@pytest.fixture(scope="module")
+def data(module_client: Any) -> Any:
+    assert module_client.post("/fhir", json=DEMO, headers=H).status_code == 200
     for body in (_extra_org(), _extra_location()):
-        r = client.post(f"/fhir/{body['resourceType']}", json=body, headers=H)
+        r = module_client.post(f"/fhir/{body['resourceType']}", json=body, headers=H)
         assert r.status_code == 201, r.text
-    return client
+    return module_client
 
 
 C330 = f"{NOS}/TRE_R330-TypeStatutCapacite/FHIR/TRE-R330-TypeStatutCapacite"

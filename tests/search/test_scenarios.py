@@ -176,11 +176,11 @@ def key(resource: dict[str, Any]) -> str:
     return str(resource["id"])
 
 
-@pytest.fixture
-def demo(client: Any) -> Any:
-    r = client.post("/fhir", json=DEMO, headers=H)
+@pytest.fixture(scope="module")
+def demo(module_client: Any) -> Any:
+    r = module_client.post("/fhir", json=DEMO, headers=H)
     assert r.status_code == 200, r.text
-    return client
+    return module_client
 
 
 def run(client: Any, rtype: str, params: list[tuple[str, str]]) -> tuple[set[str], set[str], dict[str, Any]]:

@@ -59,7 +59,6 @@ from openror.store.schema import (
     resource,
 )
 
-HIERARCHY_DEPTH = 5
 EARTH_KM = 6371.0088
 
 TABLE_OF = {
@@ -268,67 +267,68 @@ class Compiler:
 
     def chain(self, f: Chain, res: FromClause, rtype: str) -> ColumnElement[bool]:
         target = self.alias()
-        inner = self.compile(f.inner, target, f.target_type)
+        joined = self._ref_join(res, rtype, f.param, target, f.target_type)
         if f.hierarchy is None:
-            return self._ref_join(res, rtype, f.param, target, f.target_type).where(inner).exists()
-        # :above — the target or one of its ancestors matches; :below — or one of its descendants.
-        return (
-            self._ref_join(res, rtype, f.param, target, f.target_type)
-            .where(
-                self._hierarchy(
-                    target, f.target_type, lambda node: self.compile(f.inner, node, f.target_type), f.hierarchy
-                )
-            )
-            .exists()
+            return joined.where(self.compile(f.inner, target, f.target_type)).exists()
+        # :above — the target or one of its ancestors matches: the target is in the descendants-or-self
+        # of the matching nodes; :below — the target is in their ancestors-or-self.
+        seed_node = self.alias()
+        seed = select(seed_node.c.type, seed_node.c.id).where(
+            seed_node.c.type == f.target_type,
+            seed_node.c.deleted.is_(False),
+            self.compile(f.inner, seed_node, f.target_type),
         )
+        closure = self._closure(seed, "down" if f.hierarchy == "above" else "up")
+        return joined.where(
+            select(literal(1))
+            .select_from(closure)
+            .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
+            .exists()
+        ).exists()
 
-    def _hierarchy(
-        self,
-        start: FromClause,
-        rtype: str,
-        cond: Callable[[FromClause], ColumnElement[bool]],
-        direction: str,
-        depth: int = HIERARCHY_DEPTH,
-    ) -> ColumnElement[bool]:
-        """``cond`` holds for ``start`` or a node up (above) / down (below) the partOf hierarchy."""
-        here = cond(start)
-        if depth == 0:
-            return here
-        nxt = self.alias()
+    def _closure(self, seed: Any, direction: str) -> Any:
+        """Recursive CTE of (type, id): ``seed`` plus its descendants (down) or ancestors (up) via partOf.
+
+        UNION (not UNION ALL) ends on cycles; the ROR hierarchy is EJ → EG → OI.
+        """
+        self._n += 1
+        cte = seed.cte(f"tree{self._n}", recursive=True)
         ref = idx_reference.alias()
-        if direction == "above":  # start.partOf → nxt
-            link = (
-                select(literal(1))
-                .select_from(ref.join(nxt, and_(nxt.c.type == ref.c.target_type, nxt.c.id == ref.c.target_id)))
-                .where(ref.c.rid == start.c.rid, ref.c.param == "partof", nxt.c.deleted.is_(False))
+        node = self.alias()
+        if direction == "down":  # nodes whose partOf points into the set
+            step = (
+                select(node.c.type, node.c.id)
+                .select_from(ref.join(node, node.c.rid == ref.c.rid))
+                .join(cte, and_(ref.c.target_type == cte.c.type, ref.c.target_id == cte.c.id))
+                .where(ref.c.param == "partof", node.c.deleted.is_(False))
             )
-        else:  # nxt.partOf → start
-            link = (
-                select(literal(1))
-                .select_from(ref.join(nxt, nxt.c.rid == ref.c.rid))
-                .where(
-                    ref.c.param == "partof",
-                    ref.c.target_type == start.c.type,
-                    ref.c.target_id == start.c.id,
-                    nxt.c.deleted.is_(False),
-                )
+        else:  # the partOf targets of the nodes in the set
+            step = (
+                select(ref.c.target_type, ref.c.target_id)
+                .select_from(ref.join(node, node.c.rid == ref.c.rid))
+                .join(cte, and_(node.c.type == cte.c.type, node.c.id == cte.c.id))
+                .where(ref.c.param == "partof", ref.c.target_id.is_not(None))
             )
-        return or_(here, link.where(self._hierarchy(nxt, rtype, cond, direction, depth - 1)).exists())
+        return cte.union(step)
 
     def _hierarchy_ref(self, f: Match, res: FromClause, rtype: str, v: ReferenceValue) -> ColumnElement[bool]:
-        """``organization:above=Organization/1``: the reference's target is 1 or below/above it."""
+        """``organization:above=Organization/1``: the reference's target is 1 or an ancestor (below: descendant).
+
+        FHIR: ":above" on a reference matches targets that are the value or its parents; ":below"
+        the value or its children.
+        """
         target = self.alias()
         target_type = v.target_type or "Organization"
-
-        def is_value(node: FromClause) -> ColumnElement[bool]:
-            return and_(node.c.type == target_type, node.c.id == v.target_id)
-
-        # FHIR: ":above" on a reference matches targets that are the value or its parents
-        # (the value is below them); ":below" matches the value or its children.
-        direction = "below" if f.modifier == "above" else "above"
+        seed = select(literal(target_type).label("type"), literal(v.target_id).label("id"))
+        closure = self._closure(seed, "up" if f.modifier == "above" else "down")
         return (
             self._ref_join(res, rtype, f.param, target, target_type)
-            .where(self._hierarchy(target, target_type, is_value, direction))
+            .where(
+                select(literal(1))
+                .select_from(closure)
+                .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
+                .exists()
+            )
             .exists()
         )
 
