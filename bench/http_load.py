@@ -74,7 +74,8 @@ def find_wrk(*, install: bool = True) -> str | None:
 
 def wrk_version(wrk: str) -> str:
     out = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
-    return (out.stdout or out.stderr).splitlines()[0].strip() if (out.stdout or out.stderr) else "wrk"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0].split(" Copyright")[0].strip() if text else "wrk"
 
 
 class LoadClient:

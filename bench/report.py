@@ -111,6 +111,14 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _loads(node: Any) -> list[float]:
+    """Every load average recorded in the results (before/after each measurement)."""
+    if isinstance(node, dict):
+        found = [float(v) for k, v in node.items() if k.startswith("loadavg1") and isinstance(v, (int, float))]
+        return found + [x for v in node.values() for x in _loads(v)]
+    return []
+
+
 def details(results: dict[str, Any]) -> str:
     env, d, cfg = results["environment"], results["data"], results["config"]
     cmd = "python -m bench.run" + (" --quick" if cfg["mode"] == "quick" else "")
@@ -130,6 +138,13 @@ def details(results: dict[str, Any]) -> str:
         f"- HTTP runs: {cfg['seconds']:.0f} s each, {cfg['read_connections']} connections for reads, "
         f"{cfg['create_connections']} for creates; warm-up {cfg['warmup']:.0f} s.",
     ]
+    loads = _loads(results)
+    if loads and max(loads) > (env["cores"] or 2):
+        lines.append(
+            f"- **Busy machine:** the 1-minute load average reached {max(loads):.1f} on {env['cores']} cores "
+            "during this run (other work on the VM): absolute figures are depressed; ratios less so, as long "
+            "as the load was the same for a figure and its ceiling (per-measurement values in the raw JSON)."
+        )
     pg = results.get("postgresql", {}).get("postgresql")
     if pg:
         lines.append(
@@ -140,7 +155,11 @@ def details(results: dict[str, Any]) -> str:
     for backend in ("sqlite", "postgresql"):
         r = results.get(backend)
         if r:
-            lines.append(f"- {LABEL[backend]} database after the trusted load: {r['db_bytes'] / 1e6:.0f} MB.")
+            line = f"- {LABEL[backend]} database after the trusted load: {r['db_bytes'] / 1e6:.0f} MB"
+            cache = r.get("read", {}).get("page_cache_before_cold")
+            if cache and cache.get("fraction") is not None:
+                line += f"; {100 * cache['fraction']:.0f} % of its files in the OS page cache before the cold read"
+            lines.append(line + ".")
     cc = results.get("client_ceiling")
     if cc:
         lines.append(

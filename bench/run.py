@@ -124,6 +124,7 @@ class Bench:
         cmd = [*self.openror, "load", "--database-url", url, "--report", str(rep), str(path)]
         if trusted:
             cmd.insert(len(self.openror) + 1, "--trusted")
+        load1 = os.getloadavg()[0]
         secs, rc, err = self._timed(cmd, core=procs.CLIENT_CORE)
         if not rep.exists():
             raise RuntimeError(f"openror load failed ({rc}):\n{err[-3000:]}")
@@ -136,6 +137,8 @@ class Bench:
             "rejected": r["rejected"],
             "first_rejects": r["rejects"][:3],
             "exit_code": rc,
+            "loadavg1_before": load1,
+            "loadavg1_after": os.getloadavg()[0],
         }
 
     def _upgrade(self, url: str) -> None:
@@ -181,6 +184,30 @@ class Bench:
             return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
         db = url.rsplit("/", 1)[1]
         return int(pg.scalar(f"select pg_database_size('{db}')"))
+
+    def _residency(self, url: str, pg: Postgres | None) -> dict[str, Any] | None:
+        """How much of the database's files is in the OS page cache (fincore), or None if unknown."""
+        if not shutil.which("fincore"):
+            return None
+        if pg is None:
+            path = Path(url.removeprefix("sqlite:///"))
+            files = [str(p) for p in path.parent.glob(path.name + "*")]
+        elif pg.owned:
+            oid = pg.scalar(f"select oid from pg_database where datname = '{url.rsplit('/', 1)[1]}'")
+            files = [str(p) for p in (pg.data / "base" / oid).iterdir() if p.is_file()]
+        else:
+            return None
+        out = subprocess.run(
+            ["fincore", "--bytes", "--noheadings", "--raw", "-o", "RES,SIZE", *files],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        res = size = 0
+        for line in out.splitlines():
+            r, s = line.split()
+            res, size = res + int(r), size + int(s)
+        return {"resident_bytes": res, "file_bytes": size, "fraction": round(res / size, 3) if size else None}
 
     def _export_bodies(self, url: str, path: Path) -> None:
         from sqlalchemy import create_engine, text
@@ -257,7 +284,13 @@ class Bench:
 
         measure("ceiling", lambda port: [sys.executable, "-m", "bench.ceiling_app", str(bodies), str(port)], None)
         res["pg_restarted_before_cold"] = pg.restart() if pg is not None else False
+        res["page_cache_before_cold"] = self._residency(url, pg)
+        sessions = f"select sessions from pg_stat_database where datname = '{url.rsplit('/', 1)[1]}'"
+        before = int(pg.scalar(sessions)) if pg else 0
         measure("openror", self._openror_serve(url), url)
+        if pg is not None:  # PostgreSQL sessions opened by the server (connection churn shows here)
+            time.sleep(1)
+            res["openror"]["pg_sessions"] = int(pg.scalar(sessions)) - before
         return res
 
     def create(self, name: str, url: str) -> dict[str, Any]:
@@ -273,6 +306,11 @@ class Bench:
         created = self._count(url, "Location") - before
         run["created_in_db"] = created
         run["requests_incl_warmup"] = warm["requests"] + run["requests"]
+        # wrk counts completed requests only: up to one in-flight request per connection finishes after
+        # each of the two runs stops.
+        slack = 2 * c.create_connections
+        if not 0 <= created - (run["requests_incl_warmup"] - warm["non_2xx"] - run["non_2xx"]) <= slack:
+            run["count_mismatch"] = True
         print(f"[{name}] create ceiling: INSERT+COMMIT loop", flush=True)
         ceiling = self._py(
             "bench.ceilings", "insert-loop", url, str(c.seconds), str(self.bodies_file), core=procs.SERVER_CORE

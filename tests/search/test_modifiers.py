@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.search.test_scenarios import DEMO, FINESS, H, R30, key
+from tests.search.test_scenarios import DEMO, FINESS, R30, H, key
 
 TYPE_R355 = "https://mos.esante.gouv.fr/NOS/TRE_R355-TypeIdentifiantOffre/FHIR/TRE-R355-TypeIdentifiantOffre"
 PROFILE_HCS = "https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-healthcareservice"

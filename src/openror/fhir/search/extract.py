@@ -25,8 +25,10 @@ registry of ``openror.fhir.search.registry``) and converts the matched elements 
 ``_id``/``_lastUpdated`` are columns of the resource table and are skipped. ``_content``: ``words`` is
 the set of (term, vis) of every string of the resource (``content_terms``: folded, French-stemmed),
 except the narrative (``text``), the technical keys ``url``/``system``/``reference``/``resourceType``/
-``id``, URI-valued strings and dates; one entry per term with the lowest visibility it occurs with (matching only
-asks whether a visible occurrence exists). Bounded: MAX_WORDS terms, MAX_WORDS_SCANNED words read.
+``id`` and coded values (``code``: searched as tokens; their displays are content), URI-valued
+strings and dates; one entry per term with the lowest visibility it occurs with (matching only
+asks whether a visible occurrence exists). Bounded: MAX_WORDS terms, MAX_WORDS_SCANNED words read,
+MAX_CONTENT_NODES objects walked.
 
 Each row carries the visibility class of its element (``fhirpath.Node.vis``). Values too long for the
 index columns: strings and token text are truncated to MAX_STRING_LENGTH; a token, uri or reference
@@ -64,14 +66,15 @@ MAX_STRING_LENGTH = 512  # idx_string.norm / exact, idx_token.text (truncated)
 MAX_URI_LENGTH = 1024  # idx_uri.value, idx_reference.url
 MAX_WORDS = 5000
 MAX_WORDS_SCANNED = 50_000
+MAX_CONTENT_NODES = 200_000  # objects and arrays walked for _content
 
 SKIPPED_PARAMS = frozenset({"_id", "_lastUpdated"})
 CURRENCY_SYSTEM = "urn:iso:std:iso:4217"
-_CONTENT_SKIPPED_KEYS = frozenset({"url", "system", "reference", "resourceType", "id", "div"})
+_CONTENT_SKIPPED_KEYS = frozenset({"url", "system", "reference", "resourceType", "id", "code", "div"})
 _URI_PREFIXES = ("http://", "https://", "urn:")
 _HUMAN_NAME_PARTS = ("family", "given", "prefix", "suffix", "text")
 _ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")
-_STRING_PARTS = tuple(dict.fromkeys((*_HUMAN_NAME_PARTS, *_ADDRESS_PARTS)))
+_STRING_PARTS = (*_HUMAN_NAME_PARTS[:-1], *_ADDRESS_PARTS)  # each part once, ``text`` last
 
 _DATE = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?"
@@ -388,8 +391,10 @@ def content_words(resource: dict[str, Any], root_vis: int | None = None) -> set[
     best: dict[str, int] = {}
     scanned = 0
     stack: list[tuple[Any, int]] = [(resource, root_visibility(resource) if root_vis is None else root_vis)]
-    while stack and scanned < MAX_WORDS_SCANNED and len(best) < MAX_WORDS:
+    walked = 0
+    while stack and scanned < MAX_WORDS_SCANNED and len(best) < MAX_WORDS and walked < MAX_CONTENT_NODES:
         value, vis = stack.pop()
+        walked += 1
         strings: list[str] = []
         if isinstance(value, dict):
             vis = child_visibility(value, vis)

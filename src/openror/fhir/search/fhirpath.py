@@ -30,6 +30,7 @@ true. Limits: expression length, nesting depth, and nodes produced per evaluatio
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -471,13 +472,21 @@ class _Budget:
 
 
 _PREFIX_KEYS: dict[_Expr, int] = {}
+_NEXT_KEY = itertools.count()
+MAX_PREFIX_KEYS = 100_000  # beyond (arbitrary expressions compiled at run time), prefixes are not shared
 
 
-def _prefix_key(node: _Expr) -> int:
-    """A small integer per distinct top-level path prefix (equal syntax trees share it)."""
+def _prefix_key(node: _Expr) -> int | None:
+    """A small integer per distinct top-level path prefix (equal syntax trees share it).
+
+    Keys come from a counter, so concurrent compilations can at worst give one prefix two keys
+    (no sharing), never two prefixes one key.
+    """
     key = _PREFIX_KEYS.get(node)
     if key is None:
-        key = _PREFIX_KEYS[node] = len(_PREFIX_KEYS)
+        if len(_PREFIX_KEYS) >= MAX_PREFIX_KEYS:
+            return None
+        key = _PREFIX_KEYS.setdefault(node, next(_NEXT_KEY))
     return key
 
 
@@ -789,7 +798,8 @@ class _Compiler:
             else:
                 step = self._call(node.right, left)
             # Many parameters share prefixes (Location.extension.where(url='…supported-capacity')...).
-            return _memoized(_prefix_key(node), step) if top and step is not _never else step
+            key = _prefix_key(node) if top and step is not _never else None
+            return step if key is None else _memoized(key, step)
         if isinstance(node, _Union):
             return _union([self.compile(item, top=top) for item in node.items])
         if isinstance(node, _TypeOp):

@@ -93,9 +93,9 @@ def _limit_union(leaf: str) -> str:
 
 
 _LIMIT_REASON = (
-    "the IG SearchParameter expects ror-location-equipment-limit at Location top level, while the "
-    "extension ror-location-equipment declares it as a nested sub-extension (IG FSH) and the PATCH examples "
-    "nest it there (spec Known defects 4): both places are indexed"
+    "the IG SearchParameter expects ror-location-equipment-limit at Location top level, where the 0.7.0 "
+    "ror-location profile has no such slice; the extension ror-location-equipment carries it as a nested "
+    "sub-extension (IG FSH) and the PATCH examples nest it there (spec Known defects 4): both places are indexed"
 )
 
 FIXES: dict[str, Fix] = {

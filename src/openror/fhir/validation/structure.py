@@ -73,6 +73,8 @@ def validate_structure(resource: Mapping[str, Any]) -> list[Issue]:
     except Exception as exc:  # pydantic.ValidationError (kept lazy: no pydantic import at module load)
         errors = getattr(exc, "errors", None)
         if errors is None:
+            if isinstance(exc, TypeError):  # e.g. a dict with non-string keys: not a JSON body
+                return [*issues, Issue("structure", f"not a JSON resource: {exc}", expression=(rtype,))]
             raise
         seen = tuple(e for i in issues for e in i.expression)
         for err in errors():
