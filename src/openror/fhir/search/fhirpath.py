@@ -398,11 +398,6 @@ class _Parser:
         raise self._error("unexpected")
 
 
-def parse(expression: str) -> None:
-    """Check that ``expression`` is in the supported FHIRPath subset (raises FhirPathError)."""
-    _Parser(expression).parse()
-
-
 # ---------------------------------------------------------------------------------------------------
 # Alternatives of a union, by resource type (for the registry)
 

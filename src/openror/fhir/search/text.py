@@ -14,6 +14,7 @@ the same function, so ``hospitalisation`` finds ``Hospitalisations``. The pure-P
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -25,7 +26,7 @@ _WORD = re.compile(r"[^\W_]+")
 MAX_TERM_LENGTH = 64
 """Longer words are not indexed (``idx_word.term`` is 64 characters; such words are not prose)."""
 
-_STEMMER = snowballstemmer.stemmer("french")
+_LOCAL = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
 
 
 def fold(text: str) -> str:
@@ -55,7 +56,10 @@ _fold_cached = lru_cache(maxsize=65536)(_fold)
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    stemmed: str = _STEMMER.stemWord(word)
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("french")
+    stemmed: str = stemmer.stemWord(word)
     return stemmed
 
 
