@@ -21,6 +21,7 @@ from openror.config import Settings
 from openror.fhir.access import AccessContext, Role
 from openror.fhir.capability import capability_statement
 from openror.fhir.errors import Category, FhirError
+from openror.fhir.geo import commune_centroid
 from openror.fhir.search.registry import registry
 from openror.fhir.terminology import packaged_terminology
 from openror.services.bundle import Bundles
@@ -78,7 +79,9 @@ def build_app(
 
     app = Starlette(routes=routes(), exception_handlers={404: not_found, 405: not_found})
 
-    searcher = SearchService(services.store, registry(), max_count=settings.max_count)
+    searcher = SearchService(
+        services.store, registry(), max_count=settings.max_count, commune_centroid=commune_centroid
+    )
 
     def search(
         ctx: AccessContext, rtype: str, params: list[tuple[str, str]], base: str, strict: bool
