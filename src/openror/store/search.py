@@ -111,17 +111,15 @@ class Compiler:
     # -- leaves -----------------------------------------------------------------------------------
 
     def _exists(self, table: Any, res: FromClause, rtype: str, param: str, cond: ColumnElement[bool]) -> Any:
-        return (
-            select(literal(1))
-            .select_from(table)
-            .where(
-                table.c.rid == res.c.rid,
+        """``res.rid IN (rows of the index matching cond)``: uncorrelated, so both databases plan it as a
+        semi-join driven by the index (ix_<table>_type_param_…) instead of probing every resource."""
+        return res.c.rid.in_(
+            select(table.c.rid).where(
                 table.c.type == rtype,
                 table.c.param == param,
                 table.c.vis.in_(sorted(self.ctx.allowed_vis)),
                 cond,
             )
-            .exists()
         )
 
     def missing(self, f: Missing, res: FromClause, rtype: str) -> ColumnElement[bool]:
@@ -219,17 +217,14 @@ class Compiler:
         dlat = near.km / 111.0
         dlon = near.km / (111.0 * max(math.cos(math.radians(lat)), 0.01))
         t = idx_geo
-        return (
-            select(literal(1))
-            .select_from(t)
-            .where(
-                t.c.rid == res.c.rid,
+        return res.c.rid.in_(
+            select(t.c.rid).where(
+                t.c.type == rtype,
                 t.c.vis.in_(sorted(self.ctx.allowed_vis)),
                 t.c.lat.between(lat - dlat, lat + dlat),
                 t.c.lon.between(lon - dlon, lon + dlon),
                 haversine_km(t.c.lat, t.c.lon, lat, lon) <= near.km,
             )
-            .exists()
         )
 
     def _near_point(self, near: NearValue) -> tuple[float | None, float | None]:
@@ -253,10 +248,9 @@ class Compiler:
     def _ref_join(self, res: FromClause, rtype: str, param: str, target: FromClause, target_type: str) -> Any:
         ref = idx_reference.alias()
         return (
-            select(literal(1))
+            select(ref.c.rid)
             .select_from(ref.join(target, and_(target.c.type == ref.c.target_type, target.c.id == ref.c.target_id)))
             .where(
-                ref.c.rid == res.c.rid,
                 ref.c.type == rtype,
                 ref.c.param == param,
                 ref.c.target_type == target_type,
@@ -269,7 +263,7 @@ class Compiler:
         target = self.alias()
         joined = self._ref_join(res, rtype, f.param, target, f.target_type)
         if f.hierarchy is None:
-            return joined.where(self.compile(f.inner, target, f.target_type)).exists()
+            return res.c.rid.in_(joined.where(self.compile(f.inner, target, f.target_type)))
         # :above — the target or one of its ancestors matches: the target is in the descendants-or-self
         # of the matching nodes; :below — the target is in their ancestors-or-self.
         seed_node = self.alias()
@@ -279,12 +273,14 @@ class Compiler:
             self.compile(f.inner, seed_node, f.target_type),
         )
         closure = self._closure(seed, "down" if f.hierarchy == "above" else "up")
-        return joined.where(
-            select(literal(1))
-            .select_from(closure)
-            .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
-            .exists()
-        ).exists()
+        return res.c.rid.in_(
+            joined.where(
+                select(literal(1))
+                .select_from(closure)
+                .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
+                .exists()
+            )
+        )
 
     def _closure(self, seed: Any, direction: str) -> Any:
         """Recursive CTE of (type, id): ``seed`` plus its descendants (down) or ancestors (up) via partOf.
@@ -321,34 +317,30 @@ class Compiler:
         target_type = v.target_type or "Organization"
         seed = select(literal(target_type).label("type"), literal(v.target_id).label("id"))
         closure = self._closure(seed, "up" if f.modifier == "above" else "down")
-        return (
-            self._ref_join(res, rtype, f.param, target, target_type)
-            .where(
+        return res.c.rid.in_(
+            self._ref_join(res, rtype, f.param, target, target_type).where(
                 select(literal(1))
                 .select_from(closure)
                 .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
                 .exists()
             )
-            .exists()
         )
 
     def has(self, f: Has, res: FromClause, rtype: str) -> ColumnElement[bool]:
         src = self.alias()
         ref = idx_reference.alias()
         inner = self.compile(f.inner, src, f.source_type)
-        return (
-            select(literal(1))
+        return res.c.id.in_(
+            select(ref.c.target_id)
             .select_from(ref.join(src, src.c.rid == ref.c.rid))
             .where(
                 ref.c.type == f.source_type,
                 ref.c.param == f.param,
                 ref.c.target_type == rtype,
-                ref.c.target_id == res.c.id,
                 ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
                 src.c.deleted.is_(False),
                 inner,
             )
-            .exists()
         )
 
     # -- sorting ----------------------------------------------------------------------------------
