@@ -308,9 +308,21 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    _READ = select(
+        resource.c.rid,
+        resource.c.version_id,
+        resource.c.last_updated,
+        resource.c.deleted,
+        resource.c.body,
+    ).where(resource.c.type == bindparam("t"), resource.c.id == bindparam("i"))
+
     def read(self, rtype: str, rid: str) -> Current | None:
+        """The current row of one resource (the hot read path: one cached statement, no IN list)."""
         with self.engine.connect() as conn:
-            return self._current_rows(conn, [(rtype, rid)]).get((rtype, rid))
+            r = conn.execute(self._READ, {"t": rtype, "i": rid}).first()
+        if r is None:
+            return None
+        return Current(r[0], rtype, rid, r[1], r[2], r[3], r[4])
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
         """Current rows of many (type, id) at once (absent keys are missing from the result)."""
