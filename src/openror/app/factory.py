@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openror.api.http import error_response
+from openror.api.operations import operation_routes
 from openror.api.routes import routes
 from openror.api.state import AppState
 from openror.config import Settings
@@ -77,7 +78,8 @@ def build_app(
             text = f"{request.method} is not allowed on {request.url.path}"
         return error_response(FhirError.of(category, text))
 
-    app = Starlette(routes=routes(), exception_handlers={404: not_found, 405: not_found})
+    # Operation routes first: /fhir/ValueSet/$expand must not be read as the id '$expand'.
+    app = Starlette(routes=[*operation_routes(), *routes()], exception_handlers={404: not_found, 405: not_found})
 
     searcher = SearchService(
         services.store, registry(), max_count=settings.max_count, commune_centroid=commune_centroid

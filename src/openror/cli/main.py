@@ -15,11 +15,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from openror.cli import import_nos, import_rpps
 from openror.config import Settings, get_settings
 
 app = typer.Typer(help="openror: the ROR directory served as FHIR R4.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+import_app = typer.Typer(help="Import national reference data (NOS, RPPS, FINESS).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+import_app.command("nos")(import_nos.nos)
+import_app.command("rpps")(import_rpps.rpps)
 console = Console(stderr=True)
 
 

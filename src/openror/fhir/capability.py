@@ -42,6 +42,12 @@ RESULT_PARAMS: tuple[tuple[str, str], ...] = (
     ("_elements", "special"),
 )
 
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "CodeSystem": ("lookup", "validate-code"),
+    "ValueSet": ("validate-code", "expand"),
+}
+"""Terminology operations (docs/terminology.md), served at type and instance level."""
+
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 
 
@@ -79,6 +85,11 @@ def capability_statement(base_url: str, *, date: str) -> dict[str, Any]:
                 *({"name": name, "type": ptype, "definition": d} for name, ptype, d in COMMON_SEARCH),
             ],
         }
+        if rtype in OPERATIONS:
+            entry["operation"] = [
+                {"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/{rtype}-{name}"}
+                for name in OPERATIONS[rtype]
+            ]
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
