@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from openror.cli import import_nos, import_rpps
+from openror.cli import import_finess, import_nos, import_rpps
 from openror.config import Settings, get_settings
 
 app = typer.Typer(help="openror: the ROR directory served as FHIR R4.", no_args_is_help=True)
@@ -25,6 +25,7 @@ import_app = typer.Typer(help="Import national reference data (NOS, RPPS, FINESS
 app.add_typer(import_app, name="import")
 import_app.command("nos")(import_nos.nos)
 import_app.command("rpps")(import_rpps.rpps)
+import_app.command("finess")(import_finess.finess)
 console = Console(stderr=True)
 
 
