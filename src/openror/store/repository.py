@@ -131,6 +131,11 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        self._read_sql = (
+            "SELECT rid, version_id, last_updated, deleted, body FROM resource "  # noqa: S608 - constants only
+            f"WHERE type = {mark} AND id = {mark}"
+        )
         # Test hook: called inside the write transaction after stamping, before COMMIT, to
         # widen the window in which a naive change feed would lose versions.
         self.before_commit: Callable[[int], None] | None = None
@@ -308,21 +313,24 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    _READ = select(
-        resource.c.rid,
-        resource.c.version_id,
-        resource.c.last_updated,
-        resource.c.deleted,
-        resource.c.body,
-    ).where(resource.c.type == bindparam("t"), resource.c.id == bindparam("i"))
-
     def read(self, rtype: str, rid: str) -> Current | None:
-        """The current row of one resource (the hot read path: one cached statement, no IN list)."""
-        with self.engine.connect() as conn:
-            r = conn.execute(self._READ, {"t": rtype, "i": rid}).first()
-        if r is None:
+        """The current row of one resource: the hot read path, on a pooled DBAPI connection.
+
+        One prepared SQL string per dialect (bound parameters), no SQLAlchemy statement machinery and
+        no explicit transaction: a single SELECT is consistent on its own.
+        """
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(self._read_sql, (rtype, rid))
+            row = cur.fetchone()
+            cur.close()
+        finally:
+            raw.close()  # back to the pool (PostgreSQL: the pool's reset ends the implicit transaction)
+        if row is None:
             return None
-        return Current(r[0], rtype, rid, r[1], r[2], r[3], r[4])
+        body = row[4]
+        return Current(row[0], rtype, rid, row[1], row[2], bool(row[3]), bytes(body) if body is not None else None)
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
         """Current rows of many (type, id) at once (absent keys are missing from the result)."""
