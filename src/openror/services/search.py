@@ -177,6 +177,16 @@ class SearchService:
         bundle["entry"] = entries
         return bundle
 
+    def first_page_statement(self, rtype: str, params: list[tuple[str, str]]) -> Any:
+        """The SQL of the first page of a search, for EXPLAIN (bench/search.py checks index use)."""
+        q = Parser(self.registry, max_count=self.max_count).parse(rtype, params)
+        compiler = Compiler(SqlContext(commune_centroid=self.commune_centroid))
+        res = resource.alias("r0")
+        where = and_(res.c.type == rtype, res.c.deleted.is_(False), compiler.compile(q.filter, res, rtype))
+        keys = self._sort_keys(q, compiler, res, rtype)
+        cols = [res.c.rid, res.c.id, res.c.body, *(k.expr for k in keys)]
+        return select(*cols).where(where).order_by(*_order(keys, res.c.rid, backwards=False)).limit(q.count + 1)
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _check_near(self, q: Query) -> None:
