@@ -245,42 +245,39 @@ class Compiler:
 
     # -- chains -----------------------------------------------------------------------------------
 
-    def _ref_join(self, res: FromClause, rtype: str, param: str, target: FromClause, target_type: str) -> Any:
+    def _refs_to(self, rtype: str, param: str, target_type: str, target_ids: Any) -> Any:
+        """Row ids of ``rtype`` resources whose ``param`` points to a ``target_type`` among ``target_ids``.
+
+        Shaped as nested IN lists rather than joins so that SQLite probes the reference index once per
+        matching target instead of scanning an IN list once per reference (a quadratic plan).
+        """
         ref = idx_reference.alias()
-        return (
-            select(ref.c.rid)
-            .select_from(ref.join(target, and_(target.c.type == ref.c.target_type, target.c.id == ref.c.target_id)))
-            .where(
-                ref.c.type == rtype,
-                ref.c.param == param,
-                ref.c.target_type == target_type,
-                ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
-                target.c.deleted.is_(False),
-            )
+        return select(ref.c.rid).where(
+            ref.c.type == rtype,
+            ref.c.param == param,
+            ref.c.target_type == target_type,
+            ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
+            ref.c.target_id.in_(target_ids),
         )
 
+    def _ids_where(self, target_type: str, cond: Callable[[FromClause], ColumnElement[bool]]) -> Any:
+        node = self.alias()
+        return select(node.c.id).where(node.c.type == target_type, node.c.deleted.is_(False), cond(node))
+
     def chain(self, f: Chain, res: FromClause, rtype: str) -> ColumnElement[bool]:
-        target = self.alias()
-        joined = self._ref_join(res, rtype, f.param, target, f.target_type)
-        if f.hierarchy is None:
-            return res.c.rid.in_(joined.where(self.compile(f.inner, target, f.target_type)))
-        # :above — the target or one of its ancestors matches: the target is in the descendants-or-self
-        # of the matching nodes; :below — the target is in their ancestors-or-self.
-        seed_node = self.alias()
-        seed = select(seed_node.c.type, seed_node.c.id).where(
-            seed_node.c.type == f.target_type,
-            seed_node.c.deleted.is_(False),
-            self.compile(f.inner, seed_node, f.target_type),
-        )
-        closure = self._closure(seed, "down" if f.hierarchy == "above" else "up")
-        return res.c.rid.in_(
-            joined.where(
-                select(literal(1))
-                .select_from(closure)
-                .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
-                .exists()
+        targets = self._ids_where(f.target_type, lambda t: self.compile(f.inner, t, f.target_type))
+        if f.hierarchy is not None:
+            # :above — the target or one of its ancestors matches: the target is in the
+            # descendants-or-self of the matching nodes; :below — in their ancestors-or-self.
+            seed_node = self.alias()
+            seed = select(seed_node.c.type, seed_node.c.id).where(
+                seed_node.c.type == f.target_type,
+                seed_node.c.deleted.is_(False),
+                self.compile(f.inner, seed_node, f.target_type),
             )
-        )
+            closure = self._closure(seed, "down" if f.hierarchy == "above" else "up")
+            targets = select(closure.c.id).where(closure.c.type == f.target_type)
+        return res.c.rid.in_(self._refs_to(rtype, f.param, f.target_type, targets))
 
     def _closure(self, seed: Any, direction: str) -> Any:
         """Recursive CTE of (type, id): ``seed`` plus its descendants (down) or ancestors (up) via partOf.
@@ -313,33 +310,25 @@ class Compiler:
         FHIR: ":above" on a reference matches targets that are the value or its parents; ":below"
         the value or its children.
         """
-        target = self.alias()
         target_type = v.target_type or "Organization"
         seed = select(literal(target_type).label("type"), literal(v.target_id).label("id"))
         closure = self._closure(seed, "up" if f.modifier == "above" else "down")
-        return res.c.rid.in_(
-            self._ref_join(res, rtype, f.param, target, target_type).where(
-                select(literal(1))
-                .select_from(closure)
-                .where(closure.c.type == target.c.type, closure.c.id == target.c.id)
-                .exists()
-            )
-        )
+        targets = select(closure.c.id).where(closure.c.type == target_type)
+        return res.c.rid.in_(self._refs_to(rtype, f.param, target_type, targets))
 
     def has(self, f: Has, res: FromClause, rtype: str) -> ColumnElement[bool]:
         src = self.alias()
+        sources = select(src.c.rid).where(
+            src.c.type == f.source_type, src.c.deleted.is_(False), self.compile(f.inner, src, f.source_type)
+        )
         ref = idx_reference.alias()
-        inner = self.compile(f.inner, src, f.source_type)
         return res.c.id.in_(
-            select(ref.c.target_id)
-            .select_from(ref.join(src, src.c.rid == ref.c.rid))
-            .where(
+            select(ref.c.target_id).where(
                 ref.c.type == f.source_type,
                 ref.c.param == f.param,
                 ref.c.target_type == rtype,
                 ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
-                src.c.deleted.is_(False),
-                inner,
+                ref.c.rid.in_(sources),
             )
         )
 
