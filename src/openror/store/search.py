@@ -78,6 +78,7 @@ class SqlContext:
     allowed_vis: frozenset[int] = frozenset({0, 1, 2, 3})
     # commune INSEE code → (lat, lon) centroid, for near-insee-code
     commune_centroid: Callable[[str], tuple[float, float] | None] | None = None
+    dialect: str = "postgresql"
 
 
 def _like_escape(value: str) -> str:
@@ -262,7 +263,14 @@ class Compiler:
 
     def _ids_where(self, target_type: str, cond: Callable[[FromClause], ColumnElement[bool]]) -> Any:
         node = self.alias()
-        return select(node.c.id).where(node.c.type == target_type, node.c.deleted.is_(False), cond(node))
+        return select(node.c.id).where(self.type_is(node, target_type), node.c.deleted.is_(False), cond(node))
+
+    def type_is(self, node: FromClause, rtype: str) -> ColumnElement[bool]:
+        """``type = ?``; on SQLite written ``type || '' = ?`` so that the planner drives by the criteria's
+        row-id lists rather than scanning every resource of the type (docs/benchmarks.md, search)."""
+        if self.ctx.dialect == "sqlite":
+            return node.c.type.concat("") == rtype
+        return node.c.type == rtype
 
     def chain(self, f: Chain, res: FromClause, rtype: str) -> ColumnElement[bool]:
         targets = self._ids_where(f.target_type, lambda t: self.compile(f.inner, t, f.target_type))
@@ -319,7 +327,7 @@ class Compiler:
     def has(self, f: Has, res: FromClause, rtype: str) -> ColumnElement[bool]:
         src = self.alias()
         sources = select(src.c.rid).where(
-            src.c.type == f.source_type, src.c.deleted.is_(False), self.compile(f.inner, src, f.source_type)
+            self.type_is(src, f.source_type), src.c.deleted.is_(False), self.compile(f.inner, src, f.source_type)
         )
         ref = idx_reference.alias()
         return res.c.id.in_(
