@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from openror.cli import import_finess, import_nos, import_rpps
+from openror.cli import generate, import_finess, import_nos, import_rpps
 from openror.config import Settings, get_settings
 
 app = typer.Typer(help="openror: the ROR directory served as FHIR R4.", no_args_is_help=True)
@@ -26,6 +26,7 @@ app.add_typer(import_app, name="import")
 import_app.command("nos")(import_nos.nos)
 import_app.command("rpps")(import_rpps.rpps)
 import_app.command("finess")(import_finess.finess)
+app.command("generate")(generate.generate)
 console = Console(stderr=True)
 
 
