@@ -334,6 +334,16 @@ class Bench:
             procs.stop(proc)
 
 
+def git_commit() -> str:
+    """The checked-out commit (read-only ``git rev-parse``); the working tree may hold more."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
 def environment() -> dict[str, Any]:
     cpu = platform.processor()
     try:
@@ -343,19 +353,13 @@ def environment() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = ""
     import sqlalchemy
     import starlette
     import uvicorn
 
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit,
+        "commit": git_commit(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
@@ -401,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in b.backends:
             results[backend] = b.backend(backend)
         results["environment"]["loadavg_after"] = os.getloadavg()
+        results["environment"]["commit_after"] = git_commit()
         results["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:
         procs.cleanup_all()

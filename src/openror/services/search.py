@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 
 from openror.fhir.access import AccessContext
 from openror.fhir.errors import Category, FhirError, Issue, operation_outcome
-from openror.fhir.search.query import And, Include, Parser, Query, SortKey
+from openror.fhir.search.query import And, Include, Match, Parser, Query, SortKey
 from openror.services.directory import check_type
 from openror.store.repository import Store
 from openror.store.schema import idx_reference, resource
@@ -200,9 +200,11 @@ class SearchService:
         query by the criteria's row-id lists instead of scanning every resource of the type through
         the type index (a measured 10x on a 150k-resource directory; docs/benchmarks.md).
         """
-        if isinstance(q.filter, And) and q.filter.items:
-            return compiler.type_is(res, rtype)
-        return res.c.type == rtype
+        if not isinstance(q.filter, And) or not q.filter.items:
+            return res.c.type == rtype
+        if any(isinstance(i, Match) and i.param in ("_id", "_lastUpdated") for i in q.filter.items):
+            return res.c.type == rtype  # the (type, id) and (type, last_updated) indexes serve these best
+        return compiler.type_is(res, rtype)
 
     def _check_near(self, q: Query) -> None:
         """near-insee-code needs a known commune (an unknown code is the client's error, not 0 results)."""
