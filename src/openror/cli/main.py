@@ -182,6 +182,10 @@ def load_demo(settings: Settings) -> dict[str, int]:
     from openror.fhir.access import SYSTEM
 
     services = build_services(settings)
+    # Real FINESS establishments first: the bundle's conditional creates then reuse the EJ/EG that
+    # FINESS already holds and attach the hand-made offers, places and roles to them.
+    if services.store.read("Organization", DEMO_FINESS_MARKER) is None:
+        _import_demo_finess(settings)
     raw = (resources.files("openror.definitions") / "demo" / DEMO_BUNDLE).read_bytes()
     result = services.bundles.process(SYSTEM, orjson.loads(raw), "urn:openror:demo")
     counts: dict[str, int] = {}
@@ -189,6 +193,36 @@ def load_demo(settings: Settings) -> dict[str, int]:
         status = entry["response"]["status"].split()[0]
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+DEMO_FINESS = (
+    "finess-structures-mensuel-202607-echantillon_json.gz",
+    "finess-activites-mensuel-202607-echantillon_json.gz",
+)
+DEMO_FINESS_MARKER = "finess-ej-750721334"  # AP-HP, in the structures sample: present once the import ran
+
+
+def _import_demo_finess(settings: Settings) -> None:
+    """Import the packaged real FINESS samples (1,783 establishments) on the first demo start.
+
+    The samples are validated by the test suite, so the R4 structural tier is skipped here (as with
+    ``--trusted``); the ROR rules still run.
+    """
+    from openror.app.factory import build_services
+    from openror.ingest.finess import FinessImporter
+
+    services = build_services(settings.model_copy(update={"structural_validation": False}))
+    importer = FinessImporter(services.directory, batch_size=500)
+    folder = resources.files("openror.definitions") / "demo" / "finess"
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        for name in DEMO_FINESS:
+            task = progress.add_task(f"real FINESS sample: {name}", total=None)
+            with resources.as_file(folder / name) as path:
+                report = importer.import_file(path, fmt="auto", progress=partial(_advance, progress, task))
+            progress.update(task, description=f"{name}: {report.created} created, {report.rejected} rejected")
+    services.engine.dispose()
 
 
 @app.command()
