@@ -124,3 +124,16 @@ def test_reindex_rebuilds_rows_without_versions(db_url: str) -> None:
     assert services.store.match_ids("Location", [("identifier", None, "R1")]) == [loc.id]
     assert services.store.read("Location", loc.id).version_id == 1  # type: ignore[union-attr]
     services.engine.dispose()
+
+
+def test_load_fills_missing_displays(db_url: str, tmp_path: Path) -> None:
+    body = location("D1")
+    body["id"] = "loc-d1"
+    body["type"][0]["coding"][0].pop("display")  # TRE_R343 001 « Hébergement », a packaged code system
+    (tmp_path / "d.json").write_bytes(orjson.dumps(body))
+    assert _run("load", str(tmp_path / "d.json"), "--database-url", db_url).exit_code == 0
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        stored = orjson.loads(c.execute(sa.text("select body from resource where id='loc-d1'")).scalar_one())
+    engine.dispose()
+    assert stored["type"][0]["coding"][0]["display"]

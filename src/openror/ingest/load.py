@@ -24,6 +24,7 @@ import orjson
 from openror.fhir.errors import FhirError
 from openror.fhir.jsonbody import check_bounds
 from openror.services.directory import Directory, Prepared, check_id, check_type
+from openror.services.terminology import with_displays
 from openror.store.repository import Current
 
 MAX_LINE_BYTES = 50 * 1024 * 1024
@@ -186,9 +187,10 @@ class Loader:
         if problem is not None:
             report.reject(path.name, problem)
             return report
-        return self.load_resources(
-            iter_resources(path, max_depth=max_depth, max_array=max_array), report, progress=progress
-        )
+        items = iter_resources(path, max_depth=max_depth, max_array=max_array)
+        # Missing Coding.display values are filled from the stored terminology (NOS), deterministically,
+        # so re-loading the same file still writes nothing.
+        return self.load_resources(with_displays(items, lambda: self.directory.terminology), report, progress=progress)
 
     def load_resources(
         self,

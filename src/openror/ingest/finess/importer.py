@@ -12,7 +12,7 @@ structures import keeps them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from openror.ingest.finess.model import ActivitySet, Establishment, LegalEntity
 from openror.ingest.finess.source import FileRefused, Format, Inspection, inspect, open_json, open_text
 from openror.ingest.load import MAX_REJECTS_KEPT, FileReport, Loader
 from openror.services.directory import Directory, Prepared, check_id, check_type
+from openror.services.terminology import with_displays
 from openror.store.repository import Current
 
 _ACTIVITY_MARK = ACTIVITY_URL.encode()
@@ -159,12 +160,17 @@ class FinessImporter:
         if insp.kind == "csv":
             with open_text(path, insp.encoding) as text:
                 items = self._items(iter_records(text, insp.geo), mapper, report, insp)
-                self.loader.load_resources(items, report, progress=progress)
+                self.loader.load_resources(self._displayed(items), report, progress=progress)
         else:
             with open_json(path) as fh:
                 records = iter_structures(fh) if insp.kind == "structures" else iter_activities(fh)
-                self.loader.load_resources(self._items(records, mapper, report, insp), report, progress=progress)
+                items = self._items(records, mapper, report, insp)
+                self.loader.load_resources(self._displayed(items), report, progress=progress)
         return report
+
+    def _displayed(self, items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        """Missing Coding.display values filled from the stored terminology (issue 4 point 3)."""
+        return with_displays(items, lambda: self.directory.terminology)
 
     def _items(
         self,
