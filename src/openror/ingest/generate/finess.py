@@ -21,7 +21,7 @@ import orjson
 
 from openror.ingest.generate.cards import AS_OF, Address, Card, Described, Numbering, day, describe
 from openror.ingest.generate.model import Entity, Establishment
-from openror.ingest.generate.output import Progress, Sink, Written
+from openror.ingest.generate.output import Progress, Sink, Written, prepare_output
 from openror.ingest.generate.tables import Tables, Weighted
 from openror.ingest.generate.universe import Size, Universe, stream
 
@@ -316,10 +316,7 @@ def write_finess(
     universe: Universe | None = None,
 ) -> Written:
     """Write the FINESS+ structures feed of ``size`` and ``seed`` as ``out/finess-structures.json[.gz]``."""
-    out.mkdir(parents=True, exist_ok=True)
-    universe = universe or Universe(size, seed)
-    if (universe.size, universe.seed) != (size, seed):
-        raise ValueError("the universe passed was planned for another size or seed")
+    universe = prepare_output(size, seed, out, universe)
     builder = FeedBuilder(universe.tables)
     numbering = Numbering()
     path = out / ("finess-structures.json.gz" if gz else "finess-structures.json")

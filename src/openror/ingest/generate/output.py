@@ -66,6 +66,15 @@ class Sink:
         self.raw.close()
 
 
+def prepare_output(size: Size, seed: int, out: Path, universe: Universe | None) -> Universe:
+    """Create ``out`` and return the universe of ``size``/``seed`` (checking one passed in)."""
+    out.mkdir(parents=True, exist_ok=True)
+    universe = universe or Universe(size, seed)
+    if (universe.size, universe.seed) != (size, seed):
+        raise ValueError("the universe passed was planned for another size or seed")
+    return universe
+
+
 def write_ndjson(
     size: Size,
     seed: int,
@@ -76,10 +85,7 @@ def write_ndjson(
     universe: Universe | None = None,
 ) -> Written:
     """Write the ROR data set of ``size`` and ``seed`` into ``out`` (created if needed)."""
-    out.mkdir(parents=True, exist_ok=True)
-    universe = universe or Universe(size, seed)
-    if (universe.size, universe.seed) != (size, seed):
-        raise ValueError("the universe passed was planned for another size or seed")
+    universe = prepare_output(size, seed, out, universe)
     builder = RorBuilder(seed, universe.tables)
     numbering = Numbering()
     suffix = ".ndjson.gz" if gz else ".ndjson"
