@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     dev_role: str = Field(default="admin", pattern="^(consumer|supplier|admin)$")
     dev_profile: int = Field(default=1, ge=0, le=5)
 
+    # -- authentication and tokens (issue 5, openror.api.auth) --
+
+    # -- TLS and trusted proxy (issue 5, openror serve) --
+
+    # -- audit log (issue 5, openror.api.audit) --
+
     # Paging
     history_default_count: int = Field(default=100, ge=1)
     max_count: int = Field(default=1000, ge=1)

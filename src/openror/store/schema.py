@@ -42,6 +42,10 @@ resource = Table(
     Column("last_updated", BigInteger, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("body", LargeBinary, nullable=True),
+    # Access facts of the current version (fhir.access.facts): bits 0-5 = the access profiles that
+    # may see the row, higher bits = the facts it was derived from. Recomputed in the commit that
+    # changes the resource or a resource it depends on (a HealthcareService and its places...).
+    Column("access", Integer, nullable=False, default=0),
     UniqueConstraint("type", "id", name="uq_resource_type_id"),
     Index("ix_resource_type_updated", "type", "last_updated"),
     Index("ix_resource_updated", "last_updated"),
@@ -69,8 +73,8 @@ idx_token = Table(
     Column("system", String(512), nullable=True),
     Column("code", String(512), nullable=False),
     Column("text", String(512), nullable=True),
-    # Visibility class of the element the value came from (0 public, 1 restricted,
-    # 2 very restricted, 3 sensitive): lets access control restrict criteria (issue 5).
+    # Visibility class of the element the value came from (fhir.access.classes: confidentiality
+    # level, element category, médico-social context): access control restricts criteria by it.
     Column("vis", SmallInteger, nullable=False, default=0),
     Index("ix_token_lookup", "type", "param", "code", "system"),
     Index("ix_token_rid", "rid"),
@@ -137,4 +141,55 @@ clock = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stamp", BigInteger, nullable=False),
+)
+
+
+# -- access control (issue 5) ----------------------------------------------------------------------
+
+clients = Table(
+    "client",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("role", String(16), nullable=False),  # consumer | supplier | admin
+    Column("profile", SmallInteger, nullable=False),  # ROR access profile 0-5
+    Column("secret_hash", String(256), nullable=True),  # KDF hash; None: certificate-only client
+    Column("cert_subject", String(1024), nullable=True),  # RFC 4514 subject DN (tls_client_auth)
+    Column("cert_san", String(1024), nullable=True),  # a SAN (DNS/URI/email) accepted instead of the DN
+    Column("cert_thumbprint", String(64), nullable=True),  # optional pin: base64url SHA-256 of the DER
+    Column("status", String(16), nullable=False),  # active | revoked
+    Column("created_at", BigInteger, nullable=False),  # µs since epoch
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("max_exports", SmallInteger, nullable=False, default=2),  # concurrent $export jobs
+)
+
+client_perimeter = Table(
+    "client_perimeter",
+    metadata,
+    # A supplier's perimeter: the EG Organizations whose places it may update (capacities).
+    Column("client_id", String(64), primary_key=True),
+    Column("organization_id", String(64), primary_key=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),  # µs since epoch, request start
+    Column("client_id", String(64), nullable=True),  # None: anonymous or failed authentication
+    Column("profile", SmallInteger, nullable=True),
+    Column("role", String(16), nullable=True),
+    Column("interaction", String(32), nullable=False),  # read, search-type, create, token...
+    Column("method", String(8), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("query", String(4096), nullable=True),
+    Column("status", SmallInteger, nullable=False),
+    Column("result_count", Integer, nullable=True),
+    Column("result_ids", String(4096), nullable=True),  # first N "Type/id", space-separated
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("duration_us", BigInteger, nullable=False, default=0),
+    Column("ror_headers", String(1024), nullable=True),  # JSON object of the Ror-* request headers
+    Column("remote", String(64), nullable=True),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_client_at", "client_id", "at"),
 )

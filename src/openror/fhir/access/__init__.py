@@ -25,6 +25,8 @@ class AccessContext:
     client_id: str
     role: Role
     profile: int
+    # A supplier's perimeter: ids of the EG Organizations whose places it may update.
+    perimeter: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0 <= self.profile <= 5:
