@@ -10,15 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openror.fhir.access.rules import Category, Level, vis_of
 from openror.fhir.errors import FhirError
 from openror.fhir.search.extract import MAX_WORDS, content_words, date_range, index_rows, period_range
 from openror.fhir.search.rows import (
     DATE_MAX,
     DATE_MIN,
     PUBLIC,
-    RESTRICTED,
-    SENSITIVE,
-    VERY_RESTRICTED,
     DateRow,
     GeoRow,
     NumberRow,
@@ -30,6 +28,8 @@ from openror.fhir.search.rows import (
 )
 from openror.fhir.search.text import content_terms, fold
 from tests.unit.test_search_fhirpath import SD, corpus, level, rich_resources
+
+RESTRICTED, VERY_RESTRICTED = Level.RESTRICTED, Level.VERY_RESTRICTED
 
 
 def us(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
@@ -105,7 +105,8 @@ def test_date_rows() -> None:
 
 def test_token_rows_of_every_datatype() -> None:
     org = index_rows(rich("Organization"))
-    assert by_param(org.tokens, "drop-zone") == [TokenRow("drop-zone", None, "true")]
+    # zonePoser is ORSAN data (profiles 1 and 4 only): its rows carry that category.
+    assert by_param(org.tokens, "drop-zone") == [TokenRow("drop-zone", None, "true", None, vis_of(0, Category.ORSAN))]
     assert by_param(org.tokens, "price-type")[0].text == "hebergement permanent"  # folded display
     assert by_param(org.tokens, "identifier") == [TokenRow("identifier", "https://oi.esante.gouv.fr", "52/0001")]
     assert by_param(org.tokens, "_security") == [
@@ -203,10 +204,13 @@ def test_number_and_quantity_rows() -> None:
     org = index_rows(rich("Organization"))
     assert by_param(org.numbers, "price-amount-value") == [NumberRow("price-amount-value", 72.5)] * 1
     loc = index_rows(rich("Location"))
-    assert by_param(loc.numbers, "residential-number") == [NumberRow("residential-number", 12.0)]
+    # residential capacity counts as installed capacity (not public data)
+    assert by_param(loc.numbers, "residential-number") == [
+        NumberRow("residential-number", 12.0, vis_of(0, Category.CAPACITY_INSTALLED))
+    ]
     assert sorted(r.value for r in by_param(loc.quantities, "limit-value")) == [2.5, 180.0]
     assert by_param(loc.quantities, "limit-value")[1] == QuantityRow(
-        "limit-value", 180.0, "http://unitsofmeasure.org", "kg"
+        "limit-value", 180.0, "http://unitsofmeasure.org", "kg", vis_of(0, Category.EQUIPMENT)
     )
     hcs = next(r for label, r in corpus() if label == "HealthcareService-1234564")
     rows = index_rows(hcs)
@@ -305,19 +309,12 @@ def test_visibility_classes_on_rows() -> None:
     assert {r.vis for r in index_rows(pract).tokens if r.param in ("phone", "telecom")} == {VERY_RESTRICTED}
 
 
-def test_sensitive_unit_rows() -> None:
+def test_sensitive_unit_rows_keep_their_element_classes() -> None:
+    """A sensitive unit is hidden as a row (resource.access), not by its index rows' classes."""
     sensitive = next(
         r for _, r in corpus(synthetic=False) if any(i.get("value") == "52/0018734" for i in r.get("identifier", []))
     )
-    rows = index_rows(sensitive)
-    vis = [r.vis for r in rows.tokens] + [r.vis for r in rows.strings] + [r.vis for r in rows.dates]
-    vis += [r.vis for r in rows.quantities] + [r.vis for r in rows.references] + [r.vis for r in rows.uris]
-    assert vis and set(vis) == {SENSITIVE}
-    assert {vis for _, vis in rows.words} == {SENSITIVE}
-    public = next(
-        r for _, r in corpus(synthetic=False) if any(i.get("value") == "52/0018735" for i in r.get("identifier", []))
-    )
-    assert PUBLIC in {r.vis for r in index_rows(public).tokens}
+    assert PUBLIC in {r.vis for r in index_rows(sensitive).tokens}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -338,13 +335,13 @@ def test_content_words() -> None:
     assert content_terms("Hospitalisations COMPLÈTES") == ["hospitalis", "complet"]
 
 
-def test_content_keeps_the_lowest_visibility_per_term() -> None:
+def test_content_keeps_each_visibility_class_per_term() -> None:
     res = {
         "resourceType": "Practitioner",
         "telecom": [{"extension": [level("3")], "value": "secret commun"}],
         "name": [{"text": "commun"}],
     }
-    assert content_words(res) == {("secret", VERY_RESTRICTED), ("commun", PUBLIC)}
+    assert content_words(res) == {("secret", VERY_RESTRICTED), ("commun", VERY_RESTRICTED), ("commun", PUBLIC)}
 
 
 def test_content_is_bounded() -> None:

@@ -14,6 +14,7 @@ import fhirpathpy
 import pytest
 from fhirpathpy.models import models
 
+from openror.fhir.access.rules import Category, Level, vis_of
 from openror.fhir.search.fhirpath import (
     MAX_DEPTH,
     MAX_EXPRESSION_LENGTH,
@@ -22,12 +23,12 @@ from openror.fhir.search.fhirpath import (
     Node,
     compile_path,
     expression_for,
-    root_visibility,
     split_union,
     type_matches,
 )
 from openror.fhir.search.registry import registry
-from openror.fhir.search.rows import PUBLIC, RESTRICTED, SENSITIVE, VERY_RESTRICTED
+
+PUBLIC, RESTRICTED, VERY_RESTRICTED = Level.PUBLIC, Level.RESTRICTED, Level.VERY_RESTRICTED
 
 DATA = Path(__file__).parents[1] / "data" / "ig"
 DEFINITIONS = Path(__file__).parents[2] / "src" / "openror" / "definitions"
@@ -527,22 +528,58 @@ def test_visibility_is_the_maximum_over_ancestors() -> None:
     assert nodes == [Node("0199", "string", VERY_RESTRICTED)]
 
 
-def test_sensitive_unit() -> None:
-    def hcs(sensitive: bool) -> dict[str, Any]:
+def test_sensitive_unit_is_a_row_fact_not_an_element_class() -> None:
+    """Sensitivity hides whole rows (fhir.access.facts); the elements keep their own classes."""
+    hcs = {
+        "resourceType": "HealthcareService",
+        "extension": [{"url": SD + "ror-healthcareservice-sensitive-unit", "valueBoolean": True}],
+        "name": "Unité",
+        "telecom": [{"extension": [level("2")], "value": "x"}],
+    }
+    path = compile_path("HealthcareService.name | HealthcareService.telecom.value", "HealthcareService")
+    assert [n.vis for n in path(hcs)] == [PUBLIC, RESTRICTED]
+
+
+def test_element_categories() -> None:
+    cap = SD + "ror-location-supported-capacity"
+
+    def record(status: str) -> dict[str, Any]:
         return {
-            "resourceType": "HealthcareService",
-            "extension": [{"url": SD + "ror-healthcareservice-sensitive-unit", "valueBoolean": sensitive}],
-            "name": "Unité",
-            "telecom": [{"extension": [level("2")], "value": "x"}],
+            "url": cap,
+            "extension": [
+                {"url": "capacityStatus", "valueCodeableConcept": {"coding": [{"code": status}]}},
+                {"url": "nbCapacity", "valueInteger": int(status)},
+            ],
         }
 
-    assert root_visibility(hcs(True)) == SENSITIVE and root_visibility(hcs(False)) == PUBLIC
-    path = compile_path("HealthcareService.name | HealthcareService.telecom.value", "HealthcareService")
-    assert [n.vis for n in path(hcs(True))] == [SENSITIVE, SENSITIVE]
-    assert [n.vis for n in path(hcs(False))] == [PUBLIC, RESTRICTED]
-    # The demo's sensitive offer.
-    sensitive = [r for label, r in corpus(synthetic=False) if root_visibility(r) == SENSITIVE]
-    assert len(sensitive) == 1 and sensitive[0]["identifier"][0]["value"] == "52/0018734"
+    loc = {
+        "resourceType": "Location",
+        "extension": [
+            record("01"),
+            record("06"),
+            record("02"),
+            {"url": SD + "ror-location-equipment", "extension": [{"url": "equipmentType", "valueString": "IRM"}]},
+        ],
+    }
+    nodes = compile_path(f"Location.extension.where(url='{cap}').extension.where(url='nbCapacity').value", "Location")(
+        loc
+    )
+    assert [(n.value, n.vis) for n in nodes] == [
+        (1, vis_of(0, Category.CAPACITY_INSTALLED)),
+        (6, vis_of(0, Category.CAPACITY_SUPPLEMENTARY)),
+        (2, vis_of(0, Category.CAPACITY_OTHER)),
+    ]
+    eq = compile_path(f"Location.extension.where(url='{SD}ror-location-equipment').extension.value", "Location")(loc)
+    assert [n.vis for n in eq] == [vis_of(0, Category.EQUIPMENT)]
+    hcs = {
+        "resourceType": "HealthcareService",
+        "characteristic": [
+            {"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_R213-ModePriseEnCharge/FHIR/x", "code": "1"}]},
+            {"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_R210-ActeSpecifique/FHIR/x", "code": "2"}]},
+        ],
+    }
+    got = compile_path("HealthcareService.characteristic.coding.code", "HealthcareService")(hcs)
+    assert [(n.value, n.vis) for n in got] == [("1", PUBLIC), ("2", vis_of(0, Category.OFFER_DETAIL))]
 
 
 def test_memo_shares_prefixes_without_changing_results() -> None:

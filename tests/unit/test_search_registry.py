@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from openror.fhir.access.rules import Level
 from openror.fhir.search.registry import (
     COMMON_PARAMS,
     FIXES,
@@ -17,8 +18,9 @@ from openror.fhir.search.registry import (
     build_registry,
     registry,
 )
-from openror.fhir.search.rows import VERY_RESTRICTED
 from tests.unit.test_search_fhirpath import SD, cc, corpus, limit, price, rich_resources
+
+VERY_RESTRICTED = Level.VERY_RESTRICTED
 
 ROOT = Path(__file__).parents[2]
 CAPABILITY = ROOT / "tests" / "data" / "ig" / "CapabilityStatement-ror-serveur.json"

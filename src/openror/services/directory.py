@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import orjson
 
 from openror.fhir.access import AccessContext, check_write
+from openror.fhir.access.redact import needs_redaction, redact
+from openror.fhir.access.rules import profile_bit, row_visible
 from openror.fhir.criteria import Criteria, parse_criteria
 from openror.fhir.errors import Category, FhirError, Issue
 from openror.fhir.meta import creation_date, keep_creation_date, stamp
@@ -109,13 +111,17 @@ class Directory:
     # -- reads ----------------------------------------------------------------------------------
 
     def read(self, ctx: AccessContext, rtype: str, rid: str) -> Current:
+        """The current version as ``ctx`` may see it: 404 for a row its profile may not see (as if it
+        did not exist), the body redacted for its profile (spec f)."""
         check_type(rtype)
         check_id(rid)
         cur = self.store.read(rtype, rid)
-        if cur is None:
+        if cur is None or not row_visible(cur.access, ctx.profile):
             raise FhirError.of(Category.NOT_FOUND, f"{rtype}/{rid} not found", expression=rtype)
         if cur.deleted:
             raise FhirError.of(Category.GONE, f"{rtype}/{rid} was deleted (version {cur.version_id})")
+        if cur.body is not None and needs_redaction(ctx.profile, cur.access, cur.classes):
+            return replace(cur, body=redacted_bytes(cur.body, ctx.profile, cur.access))
         return cur
 
     def vread(self, ctx: AccessContext, rtype: str, rid: str, version_id: str) -> Version:
@@ -124,11 +130,11 @@ class Directory:
         if not version_id.isdigit() or len(version_id) > 9:
             raise FhirError.of(Category.NOT_FOUND, f"version '{version_id}' not found")
         ver = self.store.vread(rtype, rid, int(version_id))
-        if ver is None:
+        if ver is None or not row_visible(ver.access, ctx.profile):
             raise FhirError.of(Category.NOT_FOUND, f"{rtype}/{rid}/_history/{version_id} not found")
         if ver.body is None:
             raise FhirError.of(Category.GONE, f"{rtype}/{rid} version {version_id} is a deletion")
-        return ver
+        return replace(ver, body=redacted_bytes(ver.body, ctx.profile, ver.access))
 
     def history(
         self,
@@ -145,9 +151,16 @@ class Directory:
         if rid is not None:
             assert rtype is not None
             check_id(rid)
-            if self.store.read(rtype, rid) is None:
+            cur = self.store.read(rtype, rid)
+            if cur is None or not row_visible(cur.access, ctx.profile):
                 raise FhirError.of(Category.NOT_FOUND, f"{rtype}/{rid} not found")
-        return self.store.history(rtype=rtype, rid=rid, since=since, before=before, count=count)
+        # History follows today's row visibility; every old body is redacted like a current one.
+        versions = self.store.history(
+            rtype=rtype, rid=rid, since=since, before=before, count=count, access_bit=profile_bit(ctx.profile)
+        )
+        return [
+            v if v.body is None else replace(v, body=redacted_bytes(v.body, ctx.profile, v.access)) for v in versions
+        ]
 
     def resolve(self, rtype: str, criteria: Criteria, *, limit: int = 2) -> list[str]:
         """Ids of current resources matching conditional ``criteria`` (at most ``limit``)."""
@@ -408,6 +421,15 @@ class Directory:
         result = validate(resource, terminology=self.terminology, structural=self.structural_validation)
         result.raise_for_errors()
         return list(result.warnings)
+
+
+def redacted_bytes(body: bytes, profile: int, access: int) -> bytes:
+    """``body`` as ``profile`` may see it (the stored bytes when nothing is hidden)."""
+    if profile == 1:
+        return body
+    data = orjson.loads(body)
+    out = redact(data, profile, access)
+    return body if out is data else orjson.dumps(out)
 
 
 class _Existing(Exception):

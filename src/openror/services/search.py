@@ -19,7 +19,9 @@ from urllib.parse import urlencode
 import orjson
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 
-from openror.fhir.access import AccessContext
+from openror.fhir.access import SYSTEM, AccessContext
+from openror.fhir.access.redact import needs_redaction, redact
+from openror.fhir.access.rules import allowed_vis, profile_bit
 from openror.fhir.errors import Category, FhirError, Issue, operation_outcome
 from openror.fhir.search.query import And, Include, Match, Parser, Query, SortKey
 from openror.services.directory import check_type
@@ -102,11 +104,14 @@ class SearchService:
         check_type(rtype)
         q = Parser(self.registry, strict=strict, max_count=self.max_count).parse(rtype, params)
         self._check_near(q)
-        sql_ctx = SqlContext(commune_centroid=self.commune_centroid, dialect=self.store.dialect)
+        sql_ctx = self._sql_context(ctx)
         compiler = Compiler(sql_ctx)
         res = resource.alias("r0")
         where = and_(
-            self._type_is(res, rtype, q, compiler), res.c.deleted.is_(False), compiler.compile(q.filter, res, rtype)
+            self._type_is(res, rtype, q, compiler),
+            res.c.deleted.is_(False),
+            *compiler.row_visible(res),
+            compiler.compile(q.filter, res, rtype),
         )
         keys = self._sort_keys(q, compiler, res, rtype)
         distance = compiler.distance(q.near, res) if q.near is not None else None
@@ -127,7 +132,7 @@ class SearchService:
             page_where = where
             if cursor is not None:
                 page_where = and_(where, _after(keys, res.c.rid, cursor))
-            cols = [res.c.rid, res.c.id, res.c.body, *(k.expr for k in keys)]
+            cols = [res.c.rid, res.c.id, res.c.body, *(k.expr for k in keys), res.c.access, res.c.classes]
             if distance is not None:
                 cols.append(distance)
             order = _order(keys, res.c.rid, backwards=bool(cursor and cursor.backwards))
@@ -159,15 +164,16 @@ class SearchService:
         bundle["link"] = links
         entries = []
         for row in rows:
-            entry: dict[str, Any] = {"fullUrl": f"{base}/{rtype}/{row[1]}", "resource": self._body(q, rtype, row[2])}
+            body = self._body(q, rtype, row[2], ctx.profile, row[3 + nk], row[4 + nk])
+            entry: dict[str, Any] = {"fullUrl": f"{base}/{rtype}/{row[1]}", "resource": body}
             search: dict[str, Any] = {"mode": "match"}
             if distance is not None and row[-1] is not None:
                 search["extension"] = [{"url": DISTANCE_URL, "valueDistance": _km(float(row[-1]))}]
             entry["search"] = search
             entries.append(entry)
-        for itype, iid, ibody in included:
-            entries.append({"fullUrl": f"{base}/{itype}/{iid}", "resource": self._body(q, itype, ibody),
-                            "search": {"mode": "include"}})  # fmt: skip
+        for itype, iid, ibody, iaccess, iclasses in included:
+            body = self._body(q, itype, ibody, ctx.profile, iaccess, iclasses)
+            entries.append({"fullUrl": f"{base}/{itype}/{iid}", "resource": body, "search": {"mode": "include"}})
         outcome_issues: list[Issue] = list(q.ignored)
         if capped:
             outcome_issues.append(Issue(
@@ -179,19 +185,31 @@ class SearchService:
         bundle["entry"] = entries
         return bundle
 
-    def first_page_statement(self, rtype: str, params: list[tuple[str, str]]) -> Any:
+    def first_page_statement(self, rtype: str, params: list[tuple[str, str]], ctx: AccessContext = SYSTEM) -> Any:
         """The SQL of the first page of a search, for EXPLAIN (bench/search.py checks index use)."""
         q = Parser(self.registry, max_count=self.max_count).parse(rtype, params)
-        compiler = Compiler(SqlContext(commune_centroid=self.commune_centroid, dialect=self.store.dialect))
+        compiler = Compiler(self._sql_context(ctx))
         res = resource.alias("r0")
         where = and_(
-            self._type_is(res, rtype, q, compiler), res.c.deleted.is_(False), compiler.compile(q.filter, res, rtype)
+            self._type_is(res, rtype, q, compiler),
+            res.c.deleted.is_(False),
+            *compiler.row_visible(res),
+            compiler.compile(q.filter, res, rtype),
         )
         keys = self._sort_keys(q, compiler, res, rtype)
         cols = [res.c.rid, res.c.id, res.c.body, *(k.expr for k in keys)]
         return select(*cols).where(where).order_by(*_order(keys, res.c.rid, backwards=False)).limit(q.count + 1)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _sql_context(self, ctx: AccessContext) -> SqlContext:
+        """The access rules of ``ctx`` as SQL context: visible index classes and the row bit (spec f)."""
+        return SqlContext(
+            allowed_vis=None if ctx.profile == 1 else allowed_vis(ctx.profile),
+            access_bit=profile_bit(ctx.profile),
+            commune_centroid=self.commune_centroid,
+            dialect=self.store.dialect,
+        )
 
     def _type_is(self, res: Any, rtype: str, q: Query, compiler: Compiler) -> Any:
         """The resource-type condition of the main query.
@@ -240,13 +258,13 @@ class SearchService:
 
     def _includes(
         self, conn: Any, q: Query, rows: Sequence[Any], rtype: str, sql_ctx: SqlContext
-    ) -> list[tuple[str, str, bytes]]:
+    ) -> list[tuple[str, str, bytes, int, int]]:
         if not q.includes or not rows:
             return []
-        vis = sorted(sql_ctx.allowed_vis)
+        compiler = Compiler(sql_ctx)
         seen: set[tuple[str, str]] = {(rtype, r[1]) for r in rows}
         frontier: list[tuple[str, int, str]] = [(rtype, r[0], r[1]) for r in rows]
-        out: list[tuple[str, str, bytes]] = []
+        out: list[tuple[str, str, bytes, int, int]] = []
         for round_no in range(MAX_ITERATE + 1):
             # An _include whose source type is not the searched type can only apply to included
             # resources (the IG's standard set: _include=PractitionerRole:practitioner after
@@ -254,37 +272,39 @@ class SearchService:
             active = [inc for inc in q.includes if round_no == 0 or inc.iterate or inc.source_type != rtype]
             if not active or not frontier:
                 break
-            found: list[tuple[str, int, str, bytes]] = []
+            found: list[tuple[str, int, str, bytes, int, int]] = []
             for inc in active:
-                found.extend(self._include_round(conn, inc, frontier, vis))
+                found.extend(self._include_round(conn, inc, frontier, compiler))
             frontier = []
-            for itype, irid, iid, body in found:
+            for itype, irid, iid, body, access, classes in found:
                 if (itype, iid) in seen:
                     continue
                 seen.add((itype, iid))
-                out.append((itype, iid, body))
+                out.append((itype, iid, body, access, classes))
                 frontier.append((itype, irid, iid))
                 if len(out) >= MAX_INCLUDED:
                     return out
         return out
 
     def _include_round(
-        self, conn: Any, inc: Include, frontier: list[tuple[str, int, str]], vis: list[int]
-    ) -> list[tuple[str, int, str, bytes]]:
+        self, conn: Any, inc: Include, frontier: list[tuple[str, int, str]], compiler: Compiler
+    ) -> list[tuple[str, int, str, bytes, int, int]]:
         t = resource.alias("inc")
         ref = idx_reference
-        result: list[tuple[str, int, str, bytes]] = []
+        result: list[tuple[str, int, str, bytes, int, int]] = []
+        cols = (t.c.type, t.c.rid, t.c.id, t.c.body, t.c.access, t.c.classes)
+        visible = [*compiler._vis(ref), *compiler.row_visible(t), t.c.deleted.is_(False)]
         if not inc.reverse:
             rids = [rid for typ, rid, _ in frontier if typ == inc.source_type]
             for chunk in _chunks(rids):
                 stmt = (
-                    select(t.c.type, t.c.rid, t.c.id, t.c.body)
+                    select(*cols)
                     .select_from(ref.join(t, and_(t.c.type == ref.c.target_type, t.c.id == ref.c.target_id)))
-                    .where(ref.c.rid.in_(chunk), ref.c.param == inc.param, ref.c.vis.in_(vis), t.c.deleted.is_(False))
+                    .where(ref.c.rid.in_(chunk), ref.c.param == inc.param, *visible)
                 )
                 if inc.target_type:
                     stmt = stmt.where(t.c.type == inc.target_type)
-                result.extend((r[0], r[1], r[2], r[3]) for r in conn.execute(stmt))
+                result.extend(tuple(r) for r in conn.execute(stmt))
             return result
         by_type: dict[str, list[str]] = {}
         for typ, _, rid in frontier:
@@ -293,24 +313,28 @@ class SearchService:
         for typ, ids in by_type.items():
             for chunk in _chunks(ids):
                 stmt = (
-                    select(t.c.type, t.c.rid, t.c.id, t.c.body)
+                    select(*cols)
                     .select_from(ref.join(t, t.c.rid == ref.c.rid))
                     .where(
                         ref.c.type == inc.source_type,
                         ref.c.param == inc.param,
                         ref.c.target_type == typ,
                         ref.c.target_id.in_(chunk),
-                        ref.c.vis.in_(vis),
-                        t.c.deleted.is_(False),
+                        *visible,
                     )
                 )
-                result.extend((r[0], r[1], r[2], r[3]) for r in conn.execute(stmt))
+                result.extend(tuple(r) for r in conn.execute(stmt))
         return result
 
-    def _body(self, q: Query, rtype: str, body: bytes) -> Any:
-        if q.summary is None and q.elements is None:
+    def _body(self, q: Query, rtype: str, body: bytes, profile: int, access: int, classes: int) -> Any:
+        hide = needs_redaction(profile, access, classes)
+        if q.summary is None and q.elements is None and not hide:
             return orjson.Fragment(body)
         data = orjson.loads(body)
+        if hide:
+            data = redact(data, profile, access)
+        if q.summary is None and q.elements is None:
+            return data
         if q.summary == "true":
             keep = SUMMARY.get(rtype, set()) | _MANDATORY
         elif q.summary == "text":

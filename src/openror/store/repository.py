@@ -23,8 +23,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, text, update
 
+from openror.fhir.access.redact import classes_present
 from openror.fhir.meta import stamp
 from openror.fhir.search.rows import IndexRows
+from openror.store import access
 from openror.store.schema import INDEX_TABLES, clock, idx_token, resource, resource_version
 
 
@@ -46,6 +48,8 @@ class Current:
     last_updated: int
     deleted: bool
     body: bytes | None
+    access: int = 0  # row facts (fhir.access.rules); 0 = visible to no profile (fail closed)
+    classes: int = 0xFFFFFFFF  # element classes present (fhir.access.redact.classes_present)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class Version:
     last_updated: int
     method: str
     body: bytes | None
+    access: int = 0  # the resource's current row facts: history follows today's visibility
 
 
 @dataclass(slots=True)
@@ -133,7 +138,7 @@ class Store:
         self.dialect = engine.dialect.name
         mark = "?" if self.dialect == "sqlite" else "%s"
         self._read_sql = (
-            "SELECT rid, version_id, last_updated, deleted, body FROM resource "  # noqa: S608 - constants only
+            "SELECT rid, version_id, last_updated, deleted, body, access, classes FROM resource "  # noqa: S608
             f"WHERE type = {mark} AND id = {mark}"
         )
         # Test hook: called inside the write transaction after stamping, before COMMIT, to
@@ -162,7 +167,16 @@ class Store:
                     raise StaleWrite((w.type, w.id), f"expected version {w.expected_version}, found {have}")
                 if w.absent_if and self._any_match(conn, w.type, w.absent_if):
                     raise StaleWrite((w.type, w.id), "a matching resource appeared")
+            old = access.old_targets(
+                conn, [cur.rid for key, cur in current.items() if key[0] in access.DEPENDED_ON and not cur.deleted]
+            )
             out = self._write_all(conn, writes, current, stamp_us)
+            access.refresh(
+                conn,
+                written={(w.type, w.id) for w in writes if w.resource is not None},
+                deleted={(w.type, w.id) for w in writes if w.resource is None},
+                old=old,
+            )
             if self.before_commit is not None:
                 self.before_commit(stamp_us)
         return out
@@ -193,7 +207,7 @@ class Store:
                 rows = conn.execute(select(resource).where(resource.c.type == t, resource.c.id.in_(chunk))).all()
                 for r in rows:
                     found[(r.type, r.id)] = Current(
-                        r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body
+                        r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body, r.access, r.classes
                     )
         return found
 
@@ -216,9 +230,11 @@ class Store:
             cur = current.get((w.type, w.id))
             version = (cur.version_id if cur else 0) + 1
             body: bytes | None = None
+            classes = 0
             if w.resource is not None:
                 stamped = stamp(w.resource, resource_id=w.id, version_id=version, last_updated_us=stamp_us)
                 body = orjson.dumps(stamped)
+                classes = classes_present(w.resource)
             row = {
                 "type": w.type,
                 "id": w.id,
@@ -226,6 +242,8 @@ class Store:
                 "last_updated": stamp_us,
                 "deleted": w.resource is None,
                 "body": body,
+                "access": 0,  # computed by access.refresh in this transaction
+                "classes": classes,
             }
             if cur is None:
                 new_rows.append(row)
@@ -256,8 +274,12 @@ class Store:
                     last_updated=bindparam("last_updated"),
                     deleted=bindparam("deleted"),
                     body=bindparam("body"),
+                    classes=bindparam("classes"),
                 ),
-                [{k: r[k] for k in ("b_rid", "version_id", "last_updated", "deleted", "body")} for r in updated_rows],
+                [
+                    {k: r[k] for k in ("b_rid", "version_id", "last_updated", "deleted", "body", "classes")}
+                    for r in updated_rows
+                ],
             )
             old = [r["b_rid"] for r in updated_rows]
             for start in range(0, len(old), 500):
@@ -330,7 +352,8 @@ class Store:
         if row is None:
             return None
         body = row[4]
-        return Current(row[0], rtype, rid, row[1], row[2], bool(row[3]), bytes(body) if body is not None else None)
+        data = bytes(body) if body is not None else None
+        return Current(row[0], rtype, rid, row[1], row[2], bool(row[3]), data, int(row[5]), int(row[6]))
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
         """Current rows of many (type, id) at once (absent keys are missing from the result)."""
@@ -339,7 +362,7 @@ class Store:
 
     def vread(self, rtype: str, rid: str, version_id: int) -> Version | None:
         stmt = (
-            select(resource_version)
+            select(resource_version, resource.c.access)
             .join(resource, resource.c.rid == resource_version.c.rid)
             .where(resource.c.type == rtype, resource.c.id == rid, resource_version.c.version_id == version_id)
         )
@@ -347,7 +370,7 @@ class Store:
             r = conn.execute(stmt).first()
         if r is None:
             return None
-        return Version(r.rid, rtype, rid, r.version_id, r.last_updated, r.method, r.body)
+        return Version(r.rid, rtype, rid, r.version_id, r.last_updated, r.method, r.body, r.access)
 
     def match_ids(self, rtype: str, tokens: list[tuple[str, str | None, str]], *, limit: int = 2) -> list[str]:
         """Ids of current, non-deleted resources of ``rtype`` having ALL the given tokens.
@@ -376,12 +399,18 @@ class Store:
         since: int | None = None,
         before: tuple[int, int, int] | None = None,
         count: int = 100,
+        access_bit: int | None = None,
     ) -> list[Version]:
-        """Versions newest first; ``before`` is a keyset cursor (last_updated, rid, version_id)."""
+        """Versions newest first; ``before`` is a keyset cursor (last_updated, rid, version_id).
+
+        ``access_bit``: only resources whose row facts carry this profile bit (access control).
+        """
         v = resource_version
-        stmt = select(v, resource.c.id).join(resource, resource.c.rid == v.c.rid)
+        stmt = select(v, resource.c.id, resource.c.access).join(resource, resource.c.rid == v.c.rid)
         if rtype is not None:
             stmt = stmt.where(v.c.type == rtype)
+        if access_bit is not None:
+            stmt = stmt.where(resource.c.access.op("&")(access_bit) != 0)
         if rid is not None:
             stmt = stmt.where(resource.c.id == rid)
         if since is not None:
@@ -398,7 +427,7 @@ class Store:
         stmt = stmt.order_by(v.c.last_updated.desc(), v.c.rid.desc(), v.c.version_id.desc()).limit(count)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        return [Version(r.rid, r.type, r.id, r.version_id, r.last_updated, r.method, r.body) for r in rows]
+        return [Version(r.rid, r.type, r.id, r.version_id, r.last_updated, r.method, r.body, r.access) for r in rows]
 
     def changes_since(self, since: int, *, rtype: str | None = None, limit: int = 1000) -> list[Version]:
         """Every committed version with lastUpdated >= ``since``, oldest first (the change feed)."""
@@ -431,7 +460,7 @@ class Store:
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
             for r in rows:
-                yield Current(r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body)
+                yield Current(r.rid, r.type, r.id, r.version_id, r.last_updated, r.deleted, r.body, r.access, r.classes)
             if len(rows) < batch:
                 return
             after = rows[-1].rid
@@ -444,11 +473,13 @@ class Store:
         batch: int = 500,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Recompute the index rows of every current resource (after a search-definition change).
+        """Recompute the index rows, element classes and access facts of every current resource.
 
-        Each batch runs under the clock lock, reading bodies and rewriting their rows in one
-        transaction, so a concurrent write can never leave rows of an older body behind. No
-        version is created. Returns the number of resources reindexed.
+        Used after a search-definition or access-rule change (and after migration 0003). Each batch
+        runs under the clock lock, reading bodies and rewriting their rows in one transaction, so a
+        concurrent write can never leave rows of an older body behind; a last transaction
+        recomputes every resource's access facts, rank by rank. No version is created. Returns the
+        number of resources reindexed.
         """
         done = 0
         after = 0
@@ -462,17 +493,26 @@ class Store:
                     stmt = stmt.where(resource.c.type == rtype)
                 rows = conn.execute(stmt.order_by(resource.c.rid).limit(batch)).all()
                 if not rows:
+                    self._take_clock(conn)
+                    access.refresh_all(conn, None if rtype is None else {rtype})
                     return done
                 rids = [r.rid for r in rows]
                 for table in INDEX_TABLES:
                     conn.execute(delete(table).where(table.c.rid.in_(rids)))
                 per_table: dict[str, list[dict[str, Any]]] = {}
+                classes: list[dict[str, Any]] = []
                 for r in rows:
-                    for table_name, row in _index_dicts(compute(orjson.loads(r.body))):
+                    body = orjson.loads(r.body)
+                    classes.append({"b_rid": r.rid, "classes": classes_present(body)})
+                    for table_name, row in _index_dicts(compute(body)):
                         per_table.setdefault(table_name, []).append(row | {"rid": r.rid, "type": r.type})
                 for table in INDEX_TABLES:
                     if per_table.get(table.name):
                         self._insert_rows(conn, table, per_table[table.name])
+                conn.execute(
+                    update(resource).where(resource.c.rid == bindparam("b_rid")).values(classes=bindparam("classes")),
+                    classes,
+                )
             done += len(rows)
             after = rows[-1].rid
             if progress is not None:

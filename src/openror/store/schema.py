@@ -46,6 +46,9 @@ resource = Table(
     # may see the row, higher bits = the facts it was derived from. Recomputed in the commit that
     # changes the resource or a resource it depends on (a HealthcareService and its places...).
     Column("access", Integer, nullable=False, default=0),
+    # Element visibility classes present in the body (fhir.access.redact.classes_present): a read
+    # whose profile may see all of them serves the stored bytes without parsing them.
+    Column("classes", BigInteger, nullable=False, default=0xFFFFFFFF),
     UniqueConstraint("type", "id", name="uq_resource_type_id"),
     Index("ix_resource_type_updated", "type", "last_updated"),
     Index("ix_resource_updated", "last_updated"),

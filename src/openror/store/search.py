@@ -2,8 +2,10 @@
 
 Each leaf becomes an EXISTS on its index table correlated on the resource row; chains join
 ``idx_reference`` to the target resource; ``_has`` joins the other way; the ``partOf`` hierarchy of
-``:above``/``:below`` is unrolled to a bounded depth. Index rows whose visibility class is not in
-``allowed_vis`` never match, so a query on a hidden value reveals nothing (access control).
+``:above``/``:below`` is a recursive closure. Access control (spec f, docs/security.md): index rows
+whose visibility class is not in ``allowed_vis`` never match, so a query on a hidden value reveals
+nothing; every resource row the query reaches (results, chain targets, ``_has`` sources, sort
+targets) must carry the caller's profile bit in ``resource.access``.
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ TABLE_OF = {
 
 @dataclass(frozen=True, slots=True)
 class SqlContext:
-    allowed_vis: frozenset[int] = frozenset({0, 1, 2, 3})
+    # Index visibility classes the caller may match (fhir.access.rules.allowed_vis); None: all.
+    allowed_vis: frozenset[int] | None = None
+    # The caller's profile bit, required in resource.access of every row reached; None: no row rule.
+    access_bit: int | None = None
     # commune INSEE code → (lat, lon) centroid, for near-insee-code
     commune_centroid: Callable[[str], tuple[float, float] | None] | None = None
     dialect: str = "postgresql"
@@ -89,6 +94,18 @@ class Compiler:
     def __init__(self, ctx: SqlContext) -> None:
         self.ctx = ctx
         self._n = 0
+
+    def _vis(self, table: Any) -> list[ColumnElement[bool]]:
+        """The visibility-class criterion on an index table (none when the caller sees every class)."""
+        if self.ctx.allowed_vis is None:
+            return []
+        return [table.c.vis.in_(sorted(self.ctx.allowed_vis))]
+
+    def row_visible(self, node: FromClause) -> list[ColumnElement[bool]]:
+        """The row criterion on a resource alias: the caller's profile bit is in its access facts."""
+        if self.ctx.access_bit is None:
+            return []
+        return [node.c.access.op("&")(self.ctx.access_bit) != 0]
 
     def alias(self) -> FromClause:
         self._n += 1
@@ -118,7 +135,7 @@ class Compiler:
             select(table.c.rid).where(
                 table.c.type == rtype,
                 table.c.param == param,
-                table.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                *self._vis(table),
                 cond,
             )
         )
@@ -221,7 +238,7 @@ class Compiler:
         return res.c.rid.in_(
             select(t.c.rid).where(
                 t.c.type == rtype,
-                t.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                *self._vis(t),
                 t.c.lat.between(lat - dlat, lat + dlat),
                 t.c.lon.between(lon - dlon, lon + dlon),
                 haversine_km(t.c.lat, t.c.lon, lat, lon) <= near.km,
@@ -242,7 +259,11 @@ class Compiler:
         if lat is None or lon is None:
             return cast(null(), Float)
         t = idx_geo
-        return select(func.min(haversine_km(t.c.lat, t.c.lon, lat, lon))).where(t.c.rid == res.c.rid).scalar_subquery()
+        return (
+            select(func.min(haversine_km(t.c.lat, t.c.lon, lat, lon)))
+            .where(t.c.rid == res.c.rid, *self._vis(t))
+            .scalar_subquery()
+        )
 
     # -- chains -----------------------------------------------------------------------------------
 
@@ -257,13 +278,15 @@ class Compiler:
             ref.c.type == rtype,
             ref.c.param == param,
             ref.c.target_type == target_type,
-            ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
+            *self._vis(ref),
             ref.c.target_id.in_(target_ids),
         )
 
     def _ids_where(self, target_type: str, cond: Callable[[FromClause], ColumnElement[bool]]) -> Any:
         node = self.alias()
-        return select(node.c.id).where(self.type_is(node, target_type), node.c.deleted.is_(False), cond(node))
+        return select(node.c.id).where(
+            self.type_is(node, target_type), node.c.deleted.is_(False), *self.row_visible(node), cond(node)
+        )
 
     def type_is(self, node: FromClause, rtype: str) -> ColumnElement[bool]:
         """``type = ?``; on SQLite written ``type || '' = ?`` so that the planner drives by the criteria's
@@ -281,6 +304,7 @@ class Compiler:
             seed = select(seed_node.c.type, seed_node.c.id).where(
                 seed_node.c.type == f.target_type,
                 seed_node.c.deleted.is_(False),
+                *self.row_visible(seed_node),
                 self.compile(f.inner, seed_node, f.target_type),
             )
             closure = self._closure(seed, "down" if f.hierarchy == "above" else "up")
@@ -327,7 +351,10 @@ class Compiler:
     def has(self, f: Has, res: FromClause, rtype: str) -> ColumnElement[bool]:
         src = self.alias()
         sources = select(src.c.rid).where(
-            self.type_is(src, f.source_type), src.c.deleted.is_(False), self.compile(f.inner, src, f.source_type)
+            self.type_is(src, f.source_type),
+            src.c.deleted.is_(False),
+            *self.row_visible(src),
+            self.compile(f.inner, src, f.source_type),
         )
         ref = idx_reference.alias()
         return res.c.id.in_(
@@ -335,7 +362,7 @@ class Compiler:
                 ref.c.type == f.source_type,
                 ref.c.param == f.param,
                 ref.c.target_type == rtype,
-                ref.c.vis.in_(sorted(self.ctx.allowed_vis)),
+                *self._vis(ref),
                 ref.c.rid.in_(sources),
             )
         )
@@ -353,7 +380,13 @@ class Compiler:
             return (
                 select(agg(inner))
                 .select_from(ref.join(target, and_(target.c.type == ref.c.target_type, target.c.id == ref.c.target_id)))
-                .where(ref.c.rid == res.c.rid, ref.c.param == path[0], target.c.deleted.is_(False))
+                .where(
+                    ref.c.rid == res.c.rid,
+                    ref.c.param == path[0],
+                    *self._vis(ref),
+                    target.c.deleted.is_(False),
+                    *self.row_visible(target),
+                )
                 .scalar_subquery()
             )
         name, ptype = path[0], ptypes[0]
@@ -373,9 +406,7 @@ class Compiler:
         }[ptype]
         agg = func.max if descending else func.min
         return (
-            select(agg(col))
-            .where(table.c.rid == res.c.rid, table.c.param == name, table.c.vis.in_(sorted(self.ctx.allowed_vis)))
-            .scalar_subquery()
+            select(agg(col)).where(table.c.rid == res.c.rid, table.c.param == name, *self._vis(table)).scalar_subquery()
         )
 
 

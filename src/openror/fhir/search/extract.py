@@ -26,9 +26,9 @@ registry of ``openror.fhir.search.registry``) and converts the matched elements 
 the set of (term, vis) of every string of the resource (``content_terms``: folded, French-stemmed),
 except the narrative (``text``), the technical keys ``url``/``system``/``reference``/``resourceType``/
 ``id`` and coded values (``code``: searched as tokens; their displays are content), URI-valued
-strings and dates; one entry per term with the lowest visibility it occurs with (matching only
-asks whether a visible occurrence exists). Bounded: MAX_WORDS terms, MAX_WORDS_SCANNED words read,
-MAX_CONTENT_NODES objects walked.
+strings and dates; one entry per (term, visibility class) it occurs with (classes are not ordered:
+a profile may see a restricted contact and not a public capacity). Bounded: MAX_WORDS terms,
+MAX_WORDS_SCANNED words read, MAX_CONTENT_NODES objects walked.
 
 Each row carries the visibility class of its element (``fhirpath.Node.vis``). Values too long for the
 index columns: strings and token text are truncated to MAX_STRING_LENGTH; a token, uri or reference
@@ -43,8 +43,9 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from openror.fhir.access.classify import child_class
 from openror.fhir.errors import Category, FhirError
-from openror.fhir.search.fhirpath import CompiledPath, Node, child_visibility, reference_target, root_visibility
+from openror.fhir.search.fhirpath import CompiledPath, Node, reference_target
 from openror.fhir.search.registry import registry
 from openror.fhir.search.rows import (
     DATE_MAX,
@@ -375,7 +376,7 @@ def index_rows(resource: dict[str, Any]) -> IndexRows:
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
         return rows
-    root_vis = root_visibility(resource)
+    root_vis = 0
     memo: dict[int, list[Node]] = {}
     for name, getter, convert in _plan(resource_type):
         nodes = getter(resource, root_vis, memo)
@@ -387,17 +388,18 @@ def index_rows(resource: dict[str, Any]) -> IndexRows:
 
 
 def content_words(resource: dict[str, Any], root_vis: int | None = None) -> set[tuple[str, int]]:
-    """``_content`` (term, vis) pairs of ``resource``: each term once, with its lowest visibility."""
-    best: dict[str, int] = {}
+    """``_content`` (term, vis) pairs of ``resource``: each term once per visibility class it occurs in."""
+    found: set[tuple[str, int]] = set()
     scanned = 0
-    stack: list[tuple[Any, int]] = [(resource, root_visibility(resource) if root_vis is None else root_vis)]
+    stack: list[tuple[Any, int, str]] = [(resource, 0 if root_vis is None else root_vis, "")]
     walked = 0
-    while stack and scanned < MAX_WORDS_SCANNED and len(best) < MAX_WORDS and walked < MAX_CONTENT_NODES:
-        value, vis = stack.pop()
+    while stack and scanned < MAX_WORDS_SCANNED and len(found) < MAX_WORDS and walked < MAX_CONTENT_NODES:
+        value, vis, name = stack.pop()
         walked += 1
         strings: list[str] = []
         if isinstance(value, dict):
-            vis = child_visibility(value, vis)
+            if value is not resource:
+                vis = child_class(vis, name, value)
             is_root = value is resource  # its narrative (text.div, text.status) is generated, not content
             for key, item in value.items():
                 if key in _CONTENT_SKIPPED_KEYS or key[0] == "_" or (is_root and key == "text"):
@@ -405,25 +407,23 @@ def content_words(resource: dict[str, Any], root_vis: int | None = None) -> set[
                 if isinstance(item, str):
                     strings.append(item)
                 elif isinstance(item, dict | list):
-                    stack.append((item, vis))
+                    stack.append((item, vis, key))
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
                     strings.append(item)
                 elif isinstance(item, dict | list):
-                    stack.append((item, vis))
+                    stack.append((item, vis, name))
         for text in strings:
             if text.startswith(_URI_PREFIXES) or (text[:1].isdigit() and _DATE.fullmatch(text)):
                 continue
             terms = content_terms(text)
             scanned += len(terms)
             for term in terms:
-                known = best.get(term)
-                if known is None or vis < known:
-                    best[term] = vis
-    if len(best) > MAX_WORDS:
-        best = dict(list(best.items())[:MAX_WORDS])
-    return set(best.items())
+                found.add((term, vis))
+    if len(found) > MAX_WORDS:
+        found = set(sorted(found)[:MAX_WORDS])
+    return found
 
 
 def _dedupe(rows: IndexRows) -> None:

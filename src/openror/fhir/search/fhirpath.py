@@ -22,10 +22,9 @@ a multi-item operand of ``and``/``or`` counts as true; ``is`` on several items g
 ``is`` and ``ofType`` only know the types that choice suffixes (``valueDateTime``) and resources tell.
 
 Every returned ``Node`` carries its value, the FHIR type when a choice suffix told it (``valueDateTime``
--> ``dateTime``), and the visibility class of spec f: the maximum over the node and its ancestors of
-the TRE_R283 confidentiality levels they carry (code 2 -> RESTRICTED, 3 -> VERY_RESTRICTED), and
-SENSITIVE for everything inside a HealthcareService whose ``ror-healthcareservice-sensitive-unit`` is
-true. Limits: expression length, nesting depth, and nodes produced per evaluation.
+-> ``dateTime``), and the visibility class of spec f (``openror.fhir.access.classify.child_class``:
+highest TRE_R283 level on the path, element category; the store adds the resource's médico-social
+bit). Limits: expression length, nesting depth, and nodes produced per evaluation.
 """
 
 from __future__ import annotations
@@ -37,23 +36,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from openror.fhir.access.classify import child_class
 from openror.fhir.patch.datatypes import SUFFIX_TO_TYPE
-from openror.fhir.search.rows import PUBLIC, RESTRICTED, SENSITIVE, VERY_RESTRICTED
+from openror.fhir.search.rows import PUBLIC
 
 MAX_EXPRESSION_LENGTH = 4096
 MAX_DEPTH = 32  # nesting of parentheses, function arguments and operators
 MAX_NODES = 100_000  # nodes produced by one evaluation of one expression on one resource
-
-ROR_SD = "https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/"
-SENSITIVE_UNIT_URL = ROR_SD + "ror-healthcareservice-sensitive-unit"
-CONFIDENTIALITY_URLS = frozenset(
-    {
-        ROR_SD + "ror-telecom-confidentiality-level",
-        ROR_SD + "ror-contact-confidentiality-level",
-        ROR_SD + "ror-confidentiality-level",
-    }
-)
-_LEVEL_OF_CODE = {"2": RESTRICTED, "3": VERY_RESTRICTED}  # TRE_R283; "1" (accès libre) is PUBLIC
 
 # FHIR R4 type hierarchy, as far as as()/is/ofType() need it (R4 datatypes.html), first letter lowered.
 _PARENT_TYPE = {
@@ -91,45 +80,6 @@ class Node(NamedTuple):
     value: Any
     type: str | None
     vis: int
-
-
-# ---------------------------------------------------------------------------------------------------
-# Visibility (spec f)
-
-
-def own_level(obj: dict[str, Any]) -> int:
-    """Confidentiality class carried by ``obj`` itself (its TRE_R283 extension); PUBLIC when none."""
-    extensions = obj.get("extension")
-    if not isinstance(extensions, list):
-        return PUBLIC
-    level = PUBLIC
-    for ext in extensions:
-        if isinstance(ext, dict) and ext.get("url") in CONFIDENTIALITY_URLS:
-            concept = ext.get("valueCodeableConcept")
-            codings = concept.get("coding") if isinstance(concept, dict) else None
-            for coding in codings if isinstance(codings, list) else ():
-                code = coding.get("code") if isinstance(coding, dict) else None
-                if isinstance(code, str):
-                    level = max(level, _LEVEL_OF_CODE.get(code, PUBLIC))
-    return level
-
-
-def root_visibility(resource: dict[str, Any]) -> int:
-    """SENSITIVE for a HealthcareService whose sensitive-unit extension is true, else PUBLIC."""
-    if resource.get("resourceType") == "HealthcareService":
-        extensions = resource.get("extension")
-        for ext in extensions if isinstance(extensions, list) else ():
-            if isinstance(ext, dict) and ext.get("url") == SENSITIVE_UNIT_URL and ext.get("valueBoolean") is True:
-                return SENSITIVE
-    return PUBLIC
-
-
-def child_visibility(item: Any, parent_vis: int) -> int:
-    """Visibility of ``item`` reached from a parent of visibility ``parent_vis``."""
-    if isinstance(item, dict) and "extension" in item:
-        level = own_level(item)
-        return level if level > parent_vis else parent_vis
-    return parent_vis
 
 
 def reference_target(reference: str) -> tuple[str, str] | None:
@@ -583,9 +533,9 @@ def _member(name: str) -> Step:
             if type(child) is list:
                 for item in child:
                     if item is not None:
-                        out.append(Node(item, typ, child_visibility(item, vis)))
+                        out.append(Node(item, typ, child_class(vis, name, item)))
             else:
-                out.append(Node(child, typ, child_visibility(child, vis)))
+                out.append(Node(child, typ, child_class(vis, name, child)))
         if out:
             budget.spend(len(out))
         return out
@@ -856,11 +806,11 @@ class CompiledPath:
     ) -> list[Node]:
         """Matched nodes of ``resource``.
 
-        ``root_vis`` (``root_visibility(resource)``) saves recomputing it; ``memo``, a dict shared by
+        ``root_vis`` is the class of the root (0: public); ``memo``, a dict shared by
         the getters evaluated on the same unmodified resource, computes shared path prefixes once.
         Raises FhirPathError when the evaluation produces more than MAX_NODES nodes.
         """
-        vis = root_visibility(resource) if root_vis is None else root_vis
+        vis = 0 if root_vis is None else root_vis
         root = Node(resource, resource.get("resourceType"), vis)
         return list(self.step([root], _Budget({} if memo is None else memo)))
 

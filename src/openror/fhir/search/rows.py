@@ -1,8 +1,8 @@
 """Index rows of one resource: what the store writes in the same transaction (spec c; issue 3 point 2).
 
-Every row carries the visibility class of the element it came from, so that access control can
-restrict criteria as well as outputs: 0 public, 1 restricted (TRE_R283 code 2), 2 very restricted
-(code 3), 3 sensitive (an element of a sensitive-unit HealthcareService). Times are microseconds
+Every row carries the visibility class of the element it came from (``openror.fhir.access.rules``:
+confidentiality level, element category, médico-social bit), so that access control can restrict
+criteria as well as outputs; 0 is a public element of the base category. Times are microseconds
 since the epoch (UTC); open date bounds use DATE_MIN / DATE_MAX.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PUBLIC, RESTRICTED, VERY_RESTRICTED, SENSITIVE = 0, 1, 2, 3
+PUBLIC = 0
 
 DATE_MIN = -(2**62)
 DATE_MAX = 2**62

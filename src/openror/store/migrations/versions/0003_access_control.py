@@ -3,8 +3,9 @@
 Revision ID: 0003
 Revises: 0002
 
-Existing rows get ``access = 18`` (profiles 1 and 4 only: fail closed) until ``openror reindex``
-recomputes their access facts and index visibility classes.
+Existing rows get ``access = 18`` (profiles 1 and 4 only: fail closed) and every element class
+(``classes``: always redact) until ``openror reindex`` recomputes their access facts, classes and
+index visibility classes.
 """
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ RowId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 def upgrade() -> None:
     with op.batch_alter_table("resource") as batch:
         batch.add_column(sa.Column("access", sa.Integer, nullable=False, server_default="18"))
+        batch.add_column(sa.Column("classes", sa.BigInteger, nullable=False, server_default=str(0xFFFFFFFF)))
     op.create_table(
         "client",
         sa.Column("client_id", sa.String(64), primary_key=True),
@@ -69,4 +71,5 @@ def downgrade() -> None:
     op.drop_table("client_perimeter")
     op.drop_table("client")
     with op.batch_alter_table("resource") as batch:
+        batch.drop_column("classes")
         batch.drop_column("access")
