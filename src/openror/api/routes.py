@@ -113,7 +113,7 @@ def _write_response(request: Request, res: WriteResult, status: int, base: str, 
     if status != CREATED:
         headers["Content-Location"] = headers.pop("Location")
     prefer = _prefer_return(request)
-    if prefer == "minimal":
+    if prefer == "minimal" or res.body is None:  # no body: the caller's profile may not see the result
         return Response(status_code=status, headers=headers)
     if prefer == "OperationOutcome":
         what = {CREATED: "created", OK: "updated"}.get(status, "processed")

@@ -183,7 +183,7 @@ class Bundles:
                         check_id(e.id)
                         targets[e.index] = e.id
                     else:
-                        targets[e.index] = self._conditional_target(e)
+                        targets[e.index] = self._conditional_target(e, ctx)
                 if e.full_url and e.full_url.startswith("urn:uuid:") and e.index in targets:
                     mapping[e.full_url] = f"{e.type}/{targets[e.index]}"
             seen: set[tuple[str, str]] = set()
@@ -204,7 +204,7 @@ class Bundles:
                     _rewrite_references(e.resource, mapping)
                 target = targets[e.index]
                 try:
-                    p = self._prepare_entry(e, target)
+                    p = self._prepare_entry(e, target, ctx)
                 except FhirError as err:
                     raise _locate(err, e) from None
                 if p is not None:
@@ -214,7 +214,7 @@ class Bundles:
             return [p for _, p in prepared]
 
         order: list[int] = []
-        results = d.commit(prepare)
+        results = d.commit(prepare, ctx)
         by_index = dict(zip(order, results, strict=True))
         out: list[dict[str, Any]] = []
         for e in entries:
@@ -230,10 +230,10 @@ class Bundles:
                 out.append({"response": {"status": status_line(NO_CONTENT)}})
         return {"resourceType": "Bundle", "type": "transaction-response", "entry": out}
 
-    def _conditional_target(self, e: Entry) -> str:
+    def _conditional_target(self, e: Entry, ctx: AccessContext) -> str:
         if not e.query:
             raise _entry_error(e, Category.INVALID, f"{e.method} needs an id or search criteria in the url")
-        matches = self.directory.resolve(e.type, parse_criteria(e.query))
+        matches = self.directory.visible_matches(e.type, parse_criteria(e.query), ctx)
         if len(matches) > 1:
             raise _entry_error(e, Category.PRECONDITION_FAILED, "the criteria match several resources")
         if matches:
@@ -245,7 +245,7 @@ class Bundles:
         rid = e.resource.get("id") if e.resource else None
         return rid if isinstance(rid, str) else new_id()
 
-    def _prepare_entry(self, e: Entry, target: str) -> Prepared | None:
+    def _prepare_entry(self, e: Entry, target: str, ctx: AccessContext) -> Prepared | None:
         d = self.directory
         if e.method == "POST":
             return d.prepare_create(e.type, target, _need_resource(e))
@@ -255,7 +255,7 @@ class Bundles:
                 raise _entry_error(e, Category.STRUCTURE, "the resource id must equal the id in the url")
             return d.prepare_update(e.type, target, body, if_match=e.if_match)
         if e.method == "PATCH":
-            return d.prepare_patch(e.type, target, patch_document(e), if_match=e.if_match)
+            return d.prepare_patch(e.type, target, patch_document(e), if_match=e.if_match, ctx=ctx)
         if e.method == "DELETE":
             if not target:
                 return None

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
-from openror.fhir.access import AccessContext, check_write
+from openror.fhir.access import AccessContext, Role, check_perimeter, check_supplier_change, check_write
 from openror.fhir.access.redact import needs_redaction, redact
 from openror.fhir.access.rules import profile_bit, row_visible
 from openror.fhir.criteria import Criteria, parse_criteria
@@ -162,6 +162,15 @@ class Directory:
             v if v.body is None else replace(v, body=redacted_bytes(v.body, ctx.profile, v.access)) for v in versions
         ]
 
+    def _outbound(self, ctx: AccessContext, result: WriteResult) -> WriteResult:
+        """A write's result as ``ctx`` may see it: redacted, or without body if the row is hidden."""
+        if result.body is None:
+            return result
+        cur = self.store.read(result.type, result.id)
+        if cur is None or not row_visible(cur.access, ctx.profile):
+            return replace(result, body=None)
+        return replace(result, body=redacted_bytes(result.body, ctx.profile, cur.access))
+
     def resolve(self, rtype: str, criteria: Criteria, *, limit: int = 2) -> list[str]:
         """Ids of current resources matching conditional ``criteria`` (at most ``limit``)."""
         if criteria.ids:
@@ -175,8 +184,11 @@ class Directory:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def commit(self, prepare: Callable[[], Sequence[Prepared]]) -> list[WriteResult]:
-        """Prepare and commit, redoing the preparation when a concurrent writer interfered."""
+    def commit(self, prepare: Callable[[], Sequence[Prepared]], ctx: AccessContext | None = None) -> list[WriteResult]:
+        """Prepare and commit, redoing the preparation when a concurrent writer interfered.
+
+        The bodies returned are what ``ctx`` may see of the written resources (None: the operator).
+        """
         for _attempt in range(MAX_ATTEMPTS):
             prepared = prepare()
             try:
@@ -191,6 +203,8 @@ class Directory:
                     results.append(WriteResult(c.type, c.id, c.version_id, c.last_updated, c.body, unchanged=True))
                 else:
                     results.append(WriteResult.of(next(committed), created=p.created, warnings=p.warnings))
+            if ctx is not None and ctx.profile != 1:
+                results = [self._outbound(ctx, r) for r in results]
             return results
         raise FhirError.of(Category.CONFLICT, "the resource is being modified concurrently; retry later")
 
@@ -212,7 +226,7 @@ class Directory:
             return [self.prepare_create(rtype, rid, body, absent_if=criteria.tokens if criteria else None)]
 
         try:
-            return self.commit(prepare)[0]
+            return self.commit(prepare, ctx)[0]
         except _Existing as hit:
             cur = self.store.read(rtype, hit.id)
             assert cur is not None
@@ -259,7 +273,7 @@ class Directory:
                 f"the body's id ({body.get('id')!r}) must equal the id in the URL ({rid!r})",
                 expression=f"{rtype}.id",
             )
-        return self.commit(lambda: [self.prepare_update(rtype, rid, body, if_match=if_match)])[0]
+        return self.commit(lambda: [self.prepare_update(rtype, rid, body, if_match=if_match)], ctx)[0]
 
     def prepare_update(
         self,
@@ -325,7 +339,7 @@ class Directory:
                     )
             return [self.prepare_create(rtype, target or new_id(), body, absent_if=criteria.tokens, method="PUT")]
 
-        return self.commit(prepare)[0]
+        return self.commit(prepare, ctx)[0]
 
     def patch(
         self, ctx: AccessContext, rtype: str, rid: str, patch: PatchDocument, *, if_match: int | None = None
@@ -333,15 +347,27 @@ class Directory:
         check_type(rtype)
         check_id(rid)
         check_write(ctx, rtype, "patch")
-        return self.commit(lambda: [self.prepare_patch(rtype, rid, patch, if_match=if_match)])[0]
+        return self.commit(lambda: [self.prepare_patch(rtype, rid, patch, if_match=if_match, ctx=ctx)], ctx)[0]
 
-    def prepare_patch(self, rtype: str, rid: str, patch: PatchDocument, *, if_match: int | None = None) -> Prepared:
+    def prepare_patch(
+        self,
+        rtype: str,
+        rid: str,
+        patch: PatchDocument,
+        *,
+        if_match: int | None = None,
+        ctx: AccessContext | None = None,
+    ) -> Prepared:
+        """A patch ready to commit. ``ctx`` (None: the operator) limits it to what the caller may see
+        and, for a supplier, to capacity records of Locations in its perimeter (spec e, f)."""
         cur = self.store.read(rtype, rid)
-        if cur is None:
+        if cur is None or (ctx is not None and not row_visible(cur.access, ctx.profile)):
             raise FhirError.of(Category.NOT_FOUND, f"{rtype}/{rid} not found", expression=rtype)
         if cur.deleted or cur.body is None:
             raise FhirError.of(Category.GONE, f"{rtype}/{rid} was deleted")
         _check_if_match(rtype, rid, cur, if_match)
+        if ctx is not None and ctx.role is Role.SUPPLIER:
+            check_perimeter(ctx, rid, self.store.location_organizations(rid))
         before = orjson.loads(cur.body)
         if patch.kind == "fhirpath":
             after = apply_fhirpath_patch(before, patch.content)
@@ -349,6 +375,8 @@ class Directory:
             after = apply_json_patch(before, patch.content)
         if after.get("resourceType") != rtype or after.get("id") != rid:
             raise FhirError.of(Category.INVALID, "a patch may not change resourceType or id")
+        if ctx is not None:
+            check_supplier_change(ctx, before, after)
         keep_creation_date(after, creation_date(before), now_us())
         warnings = self._validate(after)
         if _same_as_current(after, cur):
@@ -374,12 +402,22 @@ class Directory:
         criteria = parse_criteria(query)
 
         def prepare() -> list[Prepared]:
-            return [self.prepare_patch(rtype, self._single_match(rtype, criteria), patch, if_match=if_match)]
+            target = self._single_match(rtype, criteria, ctx)
+            return [self.prepare_patch(rtype, target, patch, if_match=if_match, ctx=ctx)]
 
-        return self.commit(prepare)[0]
+        return self.commit(prepare, ctx)[0]
 
-    def _single_match(self, rtype: str, criteria: Criteria) -> str:
-        matches = self.resolve(rtype, criteria)
+    def visible_matches(self, rtype: str, criteria: Criteria, ctx: AccessContext | None) -> list[str]:
+        """Conditional matches as ``ctx`` sees them: for a non-admin, hidden rows do not exist (they
+        are neither a match nor an ambiguity), so conditional writes reveal nothing."""
+        if ctx is None or ctx.role is Role.ADMIN:
+            return self.resolve(rtype, criteria)
+        matches = self.resolve(rtype, criteria, limit=100)
+        current = self.store.read_many((rtype, m) for m in matches)
+        return [m for m in matches if (c := current.get((rtype, m))) and row_visible(c.access, ctx.profile)][:2]
+
+    def _single_match(self, rtype: str, criteria: Criteria, ctx: AccessContext | None = None) -> str:
+        matches = self.visible_matches(rtype, criteria, ctx)
         if not matches:
             raise FhirError.of(Category.NOT_FOUND, f"no {rtype} matches the criteria", expression=rtype)
         if len(matches) > 1:

@@ -275,6 +275,7 @@ class SearchService:
             found: list[tuple[str, int, str, bytes, int, int]] = []
             for inc in active:
                 found.extend(self._include_round(conn, inc, frontier, compiler))
+            found.sort(key=lambda f: (f[0], f[2]))  # deterministic: by type and id within a round
             frontier = []
             for itype, irid, iid, body, access, classes in found:
                 if (itype, iid) in seen:

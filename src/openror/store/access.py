@@ -220,3 +220,58 @@ def refresh_all(conn: Connection, rtypes: Iterable[str] | None = None) -> int:
                 _recompute(conn, keys, keys)
                 total += len(chunk)
     return total
+
+
+MAX_PARTOF_DEPTH = 8  # EJ → EG → OI is 3 levels; a longer chain is a data error, not a reason to loop
+
+
+def location_organizations(conn: Connection, location_id: str) -> set[str]:
+    """Organization ids a Location belongs to, through references only (supplier perimeter, spec e).
+
+    Its ``managingOrganization``, the ``providedBy`` of every offer whose ``location`` references it,
+    and their ``partOf`` ancestors.
+    """
+    ref = idx_reference
+    found: set[str] = set()
+    rows = conn.execute(
+        select(ref.c.target_id)
+        .select_from(ref.join(resource, resource.c.rid == ref.c.rid))
+        .where(
+            resource.c.type == "Location",
+            resource.c.id == location_id,
+            ref.c.param == "organization",
+            ref.c.target_type == "Organization",
+        )
+    )
+    found.update(r[0] for r in rows)
+    offers = select(ref.c.rid).where(
+        ref.c.type == "HealthcareService",
+        ref.c.param == "location",
+        ref.c.target_type == "Location",
+        ref.c.target_id == location_id,
+    )
+    other = idx_reference.alias("providers")
+    rows = conn.execute(
+        select(other.c.target_id).where(
+            other.c.rid.in_(offers), other.c.param == "organization", other.c.target_type == "Organization"
+        )
+    )
+    found.update(r[0] for r in rows)
+    frontier = set(found)
+    for _ in range(MAX_PARTOF_DEPTH):
+        if not frontier:
+            break
+        rows = conn.execute(
+            select(ref.c.target_id)
+            .select_from(ref.join(resource, resource.c.rid == ref.c.rid))
+            .where(
+                resource.c.type == "Organization",
+                resource.c.id.in_(sorted(frontier)),
+                ref.c.param == "partof",
+                ref.c.target_type == "Organization",
+            )
+        )
+        parents = {r[0] for r in rows} - found
+        found |= parents
+        frontier = parents
+    return found

@@ -355,6 +355,11 @@ class Store:
         data = bytes(body) if body is not None else None
         return Current(row[0], rtype, rid, row[1], row[2], bool(row[3]), data, int(row[5]), int(row[6]))
 
+    def location_organizations(self, location_id: str) -> set[str]:
+        """Organizations a Location belongs to through references (supplier perimeter check)."""
+        with self.engine.connect() as conn:
+            return access.location_organizations(conn, location_id)
+
     def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Current]:
         """Current rows of many (type, id) at once (absent keys are missing from the result)."""
         with self.engine.connect() as conn:
