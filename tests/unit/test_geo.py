@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import time
 from importlib import resources
 
 import pytest
@@ -154,15 +153,11 @@ def test_agrees_with_the_cog_table() -> None:
         assert expected[code] == (dep, reg), line
 
 
-def test_loads_quickly() -> None:
-    """One load (CPU time, so a busy CI machine does not fail it) well under half a second, then cached."""
+def test_table_is_loaded_once() -> None:
+    """The centroid table is read once per process, then served from the cache (no timing asserted here)."""
     geo._table.cache_clear()
-    start = time.process_time()
     assert commune_centroid("44109") is not None
-    elapsed = time.process_time() - start
-    assert elapsed < 0.5, f"loading the centroid table took {elapsed:.3f} s of CPU"
-    start = time.process_time()
     for _ in range(1000):
         commune_centroid("44109")
-    assert time.process_time() - start < 0.1
     assert geo._table.cache_info().currsize == 1
+    assert geo._table.cache_info().misses == 1
