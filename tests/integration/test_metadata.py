@@ -26,6 +26,8 @@ def test_metadata_basics(client: Any) -> None:
     assert "application/fhir+json" in cs["format"]
     assert "application/fhir+json" in cs["patchFormat"]
     assert cs["kind"] == "instance"
+    security = cs["rest"][0]["security"]  # as the IG's server statement (spec f, h)
+    assert security["cors"] is False and security["service"][0]["coding"][0]["code"] == "OAuth"
 
 
 def test_metadata_covers_every_ig_interaction(client: Any) -> None:

@@ -106,6 +106,24 @@ def capability_statement(base_url: str, *, date: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
+                # As the IG's server statement: OAuth (client credentials, mTLS-bound tokens for the
+                # restricted profiles; docs/security.md), no CORS.
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "OAuth2 client credentials at /auth/token (and the Keycloak-style path "
+                    "/auth/realms/ror/protocol/openid-connect/token); profiles 1-5 use mTLS client "
+                    "authentication (RFC 8705) and certificate-bound tokens. See docs/security.md.",
+                },
                 "resource": resources,
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "searchParam": [{"name": name, "type": ptype} for name, ptype in RESULT_PARAMS],
